@@ -1,0 +1,33 @@
+# metaclip-sql tasks. `just` lists them.
+
+default:
+    @just --list
+
+# Install the package with the dev extras into the active environment.
+setup:
+    pip install -e ".[dev]"
+
+# End to end on the bundled sample: build a sample WARC, extract, balance.
+demo:
+    metaclip-sql demo
+
+# The whole test suite.
+test *ARGS:
+    pytest {{ARGS}}
+
+# Lint and format check.
+lint:
+    ruff check .
+    ruff format --check .
+
+# Format the code.
+fmt:
+    ruff format .
+    ruff check --fix .
+
+# Benchmarks (not tests): extract against its floor, balance against numpy and the copy floor.
+bench-extract *ARGS:
+    python bench/extract.py {{ARGS}}
+
+bench-balance *ARGS:
+    python bench/balance.py {{ARGS}}
