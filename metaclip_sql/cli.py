@@ -6,9 +6,15 @@ lives in the modules named for it (extract, balance, metadata_build, explore, ..
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
 import typer
 
 from metaclip_sql import __version__
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Curate CLIP training data from Common Crawl the MetaCLIP way: extract, balance, explore.",
@@ -33,7 +39,75 @@ def main(
     """metaclip-sql: MetaCLIP curation with a fast extractor and versioned SQL in DuckDB."""
 
 
+def _or_exit(fn: Callable[..., T], *args: object) -> T:
+    """Call a library function; its user-facing errors become one line and exit code 2."""
+    try:
+        return fn(*args)
+    except (ValueError, FileNotFoundError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 # --- extract -----------------------------------------------------------------------------------
+
+
+@app.command()
+def extract(
+    inputs: list[str] = typer.Argument(..., help="WARC/WAT shards: files, directories or globs."),
+    out: Path = typer.Option(Path("matched"), "--out", "-o", help="Output directory."),
+    metadata: Path | None = typer.Option(
+        None, "--metadata", "-m", help="Metadata list (JSON list, .gz, or one entry per line)."
+    ),
+    lang: str = typer.Option("en", "--lang", help="Languages to keep: en, all, or a list de,fr."),
+    workers: int = typer.Option(0, "--workers", "-w", help="Shards in parallel (0: all cores)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Redo shards already complete."),
+    keep_unmatched: bool = typer.Option(
+        False, "--keep-unmatched", help="Keep texts matching no entry (empty entry_ids)."
+    ),
+    page_timeout: float = typer.Option(
+        60.0, "--page-timeout", help="Seconds a page may keep the parser busy before it is skipped."
+    ),
+) -> None:
+    """Extract image-text pairs from Common Crawl shards into Parquet, one file per shard."""
+    from metaclip_sql.distributors import default_workers
+    from metaclip_sql.extract import ExtractOptions
+    from metaclip_sql.lid import parse_lang_option
+    from metaclip_sql.progress import ShardProgress
+    from metaclip_sql.run_extract import expand_inputs, run_extract
+
+    options = ExtractOptions(
+        out_dir=out,
+        langs=_or_exit(parse_lang_option, lang),
+        keep_unmatched=keep_unmatched,
+        overwrite=overwrite,
+        page_timeout=page_timeout,
+    )
+    shards = _or_exit(expand_inputs, inputs)
+    with ShardProgress(len(shards)) as progress:
+        summary = _or_exit(
+            run_extract, shards, options, metadata, workers or default_workers(), progress
+        )
+    _print_extract_summary(summary, out)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _print_extract_summary(summary, out: Path) -> None:
+    totals = summary.totals
+    typer.echo(
+        f"{len(summary.shards)} shards ({len(summary.failed)} failed, "
+        f"{len(summary.skipped)} already complete) -> {out}/"
+    )
+    order = ("records", "html_pages", "wat_pages", "img_tags", "texts", "deduped_texts")
+    order += ("matched_texts", "rows", "non_http_urls", "errors")
+    typer.echo("  " + ", ".join(f"{k} {int(totals[k]):,}" for k in order))
+    seconds = totals["seconds"]
+    pages = totals["html_pages"] + totals["wat_pages"]
+    if seconds > 0 and pages:
+        typer.echo(f"  {seconds:.1f} shard-seconds, {pages / seconds:,.0f} pages/s per worker")
+    for failed in summary.failed:
+        typer.echo(f"failed: {failed.messages[-1] if failed.messages else failed.shard}", err=True)
+
 
 # --- balance -----------------------------------------------------------------------------------
 

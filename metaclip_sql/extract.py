@@ -1,0 +1,226 @@
+"""One shard in, one Parquet out: the per-shard work of `metaclip-sql extract`.
+
+Records stream from the reader; each page yields (image url, text key, text) triples; a
+(uuid, text) pair is kept once per shard; texts are matched against the metadata, then
+language-identified (matching first: it is cheaper and drops most texts). Rows are written in
+batches to a temporary file renamed when the shard is complete, with the shard's counts in the
+Parquet key-value metadata under `metaclip_sql.stats`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from metaclip_sql import __version__
+from metaclip_sql.heartbeat import Heartbeat
+from metaclip_sql.html import PageCounts, image_texts
+from metaclip_sql.lid import LanguageId
+from metaclip_sql.matching import Matcher
+from metaclip_sql.readers import DEFAULT_MAX_RECORD_BYTES, ReadCounts, ShardReadError, iter_records
+from metaclip_sql.schema import PAIRS_SCHEMA
+from metaclip_sql.wat import wat_image_texts
+
+STATS_KEY = b"metaclip_sql.stats"
+VERSION_KEY = b"metaclip_sql.version"
+_BATCH_ROWS = 50_000
+
+
+@dataclass
+class ExtractOptions:
+    """What every shard of one `extract` run shares."""
+
+    out_dir: Path
+    langs: frozenset[str] | None = frozenset({"en"})
+    keep_unmatched: bool = False
+    overwrite: bool = False
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    page_timeout: float = 60.0
+
+
+@dataclass
+class ShardStats:
+    """Counts of one shard, saved with its Parquet and summed in the run's summary."""
+
+    shard: str
+    status: str = "ok"  # ok | skipped (complete output exists) | failed
+    records: int = 0
+    html_pages: int = 0
+    wat_pages: int = 0
+    img_tags: int = 0
+    texts: int = 0
+    deduped_texts: int = 0
+    matched_texts: int = 0
+    rows: int = 0
+    non_http_urls: int = 0
+    unresolvable_urls: int = 0
+    decoded_by_detection: int = 0
+    errors: int = 0
+    messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+def output_path(shard: Path, out_dir: Path) -> Path:
+    """`<out>/<shard file name>.parquet`."""
+    return out_dir / f"{shard.name}.parquet"
+
+
+def image_uuid(url: str) -> str:
+    """MetaCLIP's image id: the first 24 hex digits of sha224 of the URL."""
+    return hashlib.sha224(url.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+class _Rows:
+    """Column buffers flushed to a Parquet writer in batches (bounded memory per shard)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer = pq.ParquetWriter(path, PAIRS_SCHEMA, compression="zstd")
+        self.columns: dict[str, list] = {name: [] for name in PAIRS_SCHEMA.names}
+        self.count = 0
+
+    def add(self, *values: object) -> None:
+        for column, value in zip(self.columns.values(), values):
+            column.append(value)
+        self.count += 1
+        if len(self.columns["uuid"]) >= _BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.columns["uuid"]:
+            self.writer.write_table(pa.table(self.columns, schema=PAIRS_SCHEMA))
+            self.columns = {name: [] for name in PAIRS_SCHEMA.names}
+
+    def close(self, stats: ShardStats) -> None:
+        self.flush()
+        self.writer.add_key_value_metadata(
+            {STATS_KEY: stats.to_json(), VERSION_KEY: __version__}
+        )
+        self.writer.close()
+
+
+def extract_shard(
+    shard: Path,
+    options: ExtractOptions,
+    matcher: Matcher,
+    lid: LanguageId,
+    heartbeat: Heartbeat | None = None,
+    skip_pages: Mapping[int, str] | None = None,
+) -> ShardStats:
+    """Extract one shard to `<out>/<name>.parquet`; never leaves a partial file behind.
+
+    `skip_pages` maps record offsets to the reason they are skipped (set by a supervisor that
+    saw the page hang or crash the parser in an earlier attempt).
+    """
+    started = time.monotonic()
+    stats = ShardStats(shard=shard.name)
+    final = output_path(shard, options.out_dir)
+    if final.exists() and not options.overwrite:
+        stats.status = "skipped"
+        return stats
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = options.out_dir / f".{final.name}.{os.getpid()}.tmp"
+    rows = _Rows(tmp)
+    try:
+        _fill(shard, options, matcher, lid, heartbeat or Heartbeat(), dict(skip_pages or {}), stats, rows)
+        stats.rows = rows.count
+        stats.seconds = round(time.monotonic() - started, 3)
+        rows.close(stats)
+        os.replace(tmp, final)
+    except ShardReadError as exc:
+        stats.status = "failed"
+        _note(stats, None, str(exc))
+    finally:
+        if tmp.exists():
+            with contextlib.suppress(Exception):
+                rows.writer.close()
+            tmp.unlink()
+    stats.seconds = round(time.monotonic() - started, 3)
+    return stats
+
+
+def _note(stats: ShardStats, offset: int | None, message: str) -> None:
+    stats.errors += 1
+    if len(stats.messages) < 100:  # a badly damaged shard must not flood memory or the log
+        where = f" (record at offset {offset})" if offset is not None and "offset" not in message else ""
+        stats.messages.append(f"{stats.shard}{where}: {message}")
+
+
+def _fill(
+    shard: Path,
+    options: ExtractOptions,
+    matcher: Matcher,
+    lid: LanguageId,
+    heartbeat: Heartbeat,
+    skip: dict[int, str],
+    stats: ShardStats,
+    rows: _Rows,
+) -> None:
+    seen: set[bytes] = set()
+    page = PageCounts()
+    read = ReadCounts()
+    langs, keep_unmatched, name = options.langs, options.keep_unmatched, shard.name
+    records = iter_records(shard, lambda off, msg: _note(stats, off, msg), read, options.max_record_bytes)
+    for record in records:
+        if record.offset in skip:
+            _note(stats, record.offset, f"page skipped: {skip[record.offset]}")
+            continue
+        heartbeat.page_started(record.offset)
+        try:
+            if record.kind == "html":
+                stats.html_pages += 1
+                triples = image_texts(record.body, record.target_uri, record.http_charset, page)
+            else:
+                triples, is_page = wat_image_texts(record.body, record.target_uri, page)
+                stats.wat_pages += is_page
+        except Exception as exc:  # one bad page must not cost the shard
+            _note(stats, record.offset, f"page not parsed: {type(exc).__name__}: {exc}")
+            heartbeat.page_done()
+            continue
+        heartbeat.page_done()
+        page_url, last_url, uuid = record.target_uri, None, ""
+        for url, key, text in triples:
+            stats.texts += 1
+            if url != last_url:
+                last_url, uuid = url, image_uuid(url)
+            digest = hashlib.blake2b(
+                f"{uuid}\x00{text}".encode("utf-8", "surrogatepass"), digest_size=16
+            ).digest()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            stats.deduped_texts += 1
+            ids = matcher.match(text)
+            if ids:
+                stats.matched_texts += 1
+            elif not keep_unmatched:
+                continue
+            lang, score = lid.predict(text)
+            if langs is not None and lang not in langs:
+                continue
+            rows.add(uuid, url, text, key, lang, score, ids, page_url, name)
+    stats.records = read.records
+    stats.img_tags = page.img_tags
+    stats.non_http_urls = page.non_http_urls
+    stats.unresolvable_urls = page.unresolvable_urls
+    stats.decoded_by_detection = page.decoded_by_detection
+
+
+def read_stats(path: Path) -> dict | None:
+    """The counts saved with an extract output, or None when absent."""
+    meta = pq.read_metadata(path).metadata or {}
+    raw = meta.get(STATS_KEY)
+    return json.loads(raw) if raw else None
+

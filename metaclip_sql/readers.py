@@ -1,0 +1,185 @@
+"""Stream the records of one WARC or WAT shard, whatever its compression layout.
+
+FastWARC reads record-chunked `.warc.gz` (Common Crawl's layout), a single gzip member, plain
+WARC and other codecs by content, not by file name. A record is told apart by its own headers:
+an HTTP `response` is a page to parse, a JSON `metadata` record is WAT. Damage is survived: on
+a read error the reader looks for the next gzip member (or `WARC/` line in plain files) past
+the last good record and carries on, reporting what it skipped through `on_error`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+_RESYNC_CHUNK = 1 << 20
+_GZIP_MAGIC = re.compile(rb"\x1f\x8b\x08")
+_WARC_LINE = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
+
+_WANTED = (WarcRecordType.response, WarcRecordType.metadata)
+
+#: Records larger than this are skipped with a message (Common Crawl truncates at 1 MiB).
+DEFAULT_MAX_RECORD_BYTES = 64 << 20
+
+
+@dataclass(slots=True)
+class Record:
+    """One record worth parsing: an HTML page (`kind="html"`) or a WAT JSON document."""
+
+    offset: int
+    kind: str
+    target_uri: str | None
+    body: bytes
+    http_charset: str | None = None
+
+
+@dataclass(slots=True)
+class ReadCounts:
+    """Records read (of every WARC type), for the shard's statistics."""
+
+    records: int = 0
+
+
+class ShardReadError(Exception):
+    """A shard that cannot be read at all (not WARC/WAT, or unreadable from the start)."""
+
+
+ErrorCallback = Callable[[int | None, str], None]
+
+
+def iter_records(
+    path: str | Path,
+    on_error: ErrorCallback,
+    counts: ReadCounts | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Iterator[Record]:
+    """Yield the HTML responses and WAT metadata records of `path`, in file order."""
+    path = Path(path)
+    counts = counts if counts is not None else ReadCounts()
+    with path.open("rb") as stream:
+        compressed = stream.read(2) == b"\x1f\x8b"
+        stream.seek(0)
+        start, any_record = 0, False
+        while True:
+            last_ok, failure = None, None
+            try:
+                for item in _iter_from(stream, start, on_error, max_record_bytes):
+                    if isinstance(item, int):
+                        last_ok = item
+                        any_record = True
+                        counts.records += 1
+                        continue
+                    yield item
+            except OSError as exc:
+                failure = str(exc)
+            if failure is None:
+                if not any_record and path.stat().st_size == 0:
+                    raise ShardReadError(f"{path}: empty file")
+                return
+            if not any_record and last_ok is None and start == 0:
+                raise ShardReadError(_describe_unreadable(path, failure))
+            where = last_ok if last_ok is not None else start
+            nxt = _resync(stream, where + 1, compressed)
+            skipped = f"bytes {where}..{nxt if nxt is not None else 'end'} skipped"
+            on_error(where, f"damaged data after record at offset {where} ({failure}); {skipped}")
+            if nxt is None:
+                return
+            start = nxt
+
+
+def _iter_from(
+    stream: BinaryIO, start: int, on_error: ErrorCallback, max_record_bytes: int
+) -> Iterator[Record | int]:
+    """Records from byte `start`; a plain int (the offset) comes first for every record read."""
+    stream.seek(start)
+    for rec in ArchiveIterator(stream, parse_http=False, fsspec_args=False):
+        offset = rec.stream_pos
+        record = _to_record(rec, offset, on_error, max_record_bytes)
+        yield offset
+        if record is not None:
+            yield record
+
+
+def _to_record(rec, offset: int, on_error: ErrorCallback, max_bytes: int) -> Record | None:
+    uri = rec.headers.get("WARC-Target-URI")
+    record_type = rec.record_type
+    if record_type not in _WANTED:
+        return None
+    content_type = (rec.headers.get("Content-Type") or "").lower()
+    if record_type == WarcRecordType.metadata:
+        if "json" not in content_type:
+            return None
+        body = _read_body(rec, offset, on_error, max_bytes)
+        return None if body is None else Record(offset, "wat", uri, body)
+    if not content_type.startswith("application/http"):
+        return None
+    rec.parse_http()
+    if not _is_html(rec.http_content_type):
+        return None
+    body = _read_body(rec, offset, on_error, max_bytes)
+    if body is None:
+        return None
+    return Record(offset, "html", uri, body, rec.http_charset)
+
+
+def _is_html(content_type: str | None) -> bool:
+    """HTML or XHTML; a missing Content-Type is sniffed later by the parser as HTML."""
+    if not content_type:
+        return True
+    ct = content_type.lower()
+    return "html" in ct
+
+
+def _read_body(rec, offset: int, on_error: ErrorCallback, max_bytes: int) -> bytes | None:
+    declared = rec.content_length
+    if declared > max_bytes:
+        rec.consume()
+        on_error(offset, f"record at offset {offset} skipped: {declared} bytes > {max_bytes}")
+        return None
+    body = rec.reader.read()
+    if len(body) < declared:
+        on_error(offset, f"record at offset {offset} truncated ({len(body)} of {declared} bytes)")
+        return None
+    return body
+
+
+def _resync(stream: BinaryIO, start: int, compressed: bool) -> int | None:
+    """Offset of the next place a record may start at or after `start`, or None at the end."""
+    pattern = _GZIP_MAGIC if compressed else _WARC_LINE
+    pos = start
+    while True:
+        stream.seek(pos)
+        chunk = stream.read(_RESYNC_CHUNK + 16)
+        if not chunk:
+            return None
+        for match in pattern.finditer(chunk):
+            candidate = pos + match.start() + (1 if match.group().startswith(b"\n") else 0)
+            if _record_starts_at(stream, candidate):
+                return candidate
+        if len(chunk) <= _RESYNC_CHUNK:
+            return None
+        pos += _RESYNC_CHUNK
+
+
+def _record_starts_at(stream: BinaryIO, offset: int) -> bool:
+    """True when a whole WARC record header can be read at `offset` (a real resync point)."""
+    stream.seek(offset)
+    try:
+        for _ in ArchiveIterator(stream, parse_http=False, fsspec_args=False):
+            return True
+    except OSError:
+        return False
+    return False
+
+
+def _describe_unreadable(path: Path, failure: str) -> str:
+    with path.open("rb") as f:
+        head = f.read(8)
+    if not head:
+        return f"{path}: empty file"
+    return f"{path}: not a readable WARC/WAT file ({failure})"
