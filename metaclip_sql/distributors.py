@@ -76,7 +76,9 @@ def run_local(
     on_progress: ProgressCallback | None = None,
 ) -> list[ShardStats]:
     """Run every shard in its own supervised process; results in input order."""
-    mp = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    mp = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
     pending: deque[tuple[Path, dict[int, str]]] = deque((s, {}) for s in shards)
     running: list[_Running] = []
     results: dict[Path, ShardStats] = {}
@@ -140,7 +142,9 @@ def _check(run: _Running, options: ExtractOptions) -> ShardStats | dict[int, str
             f"{run.shard.name}: given up after {MAX_PAGE_SKIPS} pages that hung or crashed the parser"
         )
         return stats
-    reason = "the worker died parsing it" if died else f"parser busy over {options.page_timeout:g} s"
+    reason = (
+        "the worker died parsing it" if died else f"parser busy over {options.page_timeout:g} s"
+    )
     return {**run.skips, offset: reason}
 
 

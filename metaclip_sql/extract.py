@@ -92,7 +92,7 @@ class _Rows:
         self.count = 0
 
     def add(self, *values: object) -> None:
-        for column, value in zip(self.columns.values(), values):
+        for column, value in zip(self.columns.values(), values, strict=True):
             column.append(value)
         self.count += 1
         if len(self.columns["uuid"]) >= _BATCH_ROWS:
@@ -105,9 +105,7 @@ class _Rows:
 
     def close(self, stats: ShardStats) -> None:
         self.flush()
-        self.writer.add_key_value_metadata(
-            {STATS_KEY: stats.to_json(), VERSION_KEY: __version__}
-        )
+        self.writer.add_key_value_metadata({STATS_KEY: stats.to_json(), VERSION_KEY: __version__})
         self.writer.close()
 
 
@@ -134,7 +132,16 @@ def extract_shard(
     tmp = options.out_dir / f".{final.name}.{os.getpid()}.tmp"
     rows = _Rows(tmp)
     try:
-        _fill(shard, options, matcher, lid, heartbeat or Heartbeat(), dict(skip_pages or {}), stats, rows)
+        _fill(
+            shard,
+            options,
+            matcher,
+            lid,
+            heartbeat or Heartbeat(),
+            dict(skip_pages or {}),
+            stats,
+            rows,
+        )
         stats.rows = rows.count
         stats.seconds = round(time.monotonic() - started, 3)
         rows.close(stats)
@@ -154,7 +161,11 @@ def extract_shard(
 def _note(stats: ShardStats, offset: int | None, message: str) -> None:
     stats.errors += 1
     if len(stats.messages) < 100:  # a badly damaged shard must not flood memory or the log
-        where = f" (record at offset {offset})" if offset is not None and "offset" not in message else ""
+        where = (
+            f" (record at offset {offset})"
+            if offset is not None and "offset" not in message
+            else ""
+        )
         stats.messages.append(f"{stats.shard}{where}: {message}")
 
 
@@ -172,7 +183,9 @@ def _fill(
     page = PageCounts()
     read = ReadCounts()
     langs, keep_unmatched, name = options.langs, options.keep_unmatched, shard.name
-    records = iter_records(shard, lambda off, msg: _note(stats, off, msg), read, options.max_record_bytes)
+    records = iter_records(
+        shard, lambda off, msg: _note(stats, off, msg), read, options.max_record_bytes
+    )
     for record in records:
         if record.offset in skip:
             _note(stats, record.offset, f"page skipped: {skip[record.offset]}")
@@ -223,4 +236,3 @@ def read_stats(path: Path) -> dict | None:
     meta = pq.read_metadata(path).metadata or {}
     raw = meta.get(STATS_KEY)
     return json.loads(raw) if raw else None
-

@@ -50,6 +50,13 @@ _WHATWG = {
 }
 _NOT_ASCII_COMPATIBLE = ("utf_16", "utf_32", "utf_7", "iso2022", "hz")
 _HTTP_SCHEMES = ("http", "https")
+# Absolute http(s) URLs that urljoin() returns unchanged whatever the base: lower-case scheme,
+# a host, none of the characters urlsplit() treats specially, and no empty query.
+_ABSOLUTE_AS_IS = re.compile(r"https?://[^/\s?#;\[\]\\][^\s#;\[\]\\]*(?<!\?)\Z")
+# Root-relative paths without dot segments, params, fragments or an empty query: urljoin()
+# gives `scheme://netloc` of the base followed by the path as it is.
+_ROOT_RELATIVE = re.compile(r"/(?!/)[^\s#;\\]*(?<!\?)\Z")
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|\?|\Z)")
 
 
 @dataclass(slots=True)
@@ -125,9 +132,36 @@ def clean_text(value: object) -> str:
     return value.strip()
 
 
-def resolve_url(base: str | None, src: str, counts: PageCounts) -> str | None:
-    """`src` resolved against `base`; None (and counted) when unresolvable or not http(s)."""
+def url_root(base: str | None) -> str | None:
+    """`scheme://netloc` of an http(s) base, the prefix root-relative paths join onto."""
+    if not base:
+        return None
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme in _HTTP_SCHEMES and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def resolve_url(
+    base: str | None, src: str, counts: PageCounts, root: str | None = None
+) -> str | None:
+    """`src` resolved against `base` exactly as `urljoin` does; None (and counted) when it
+    cannot be resolved or is not http(s). `root` is `url_root(base)`, passed to save work."""
     src = src.strip()
+    if src.isascii():
+        # Two common shapes whose urljoin() result is known without parsing (tests check it).
+        if _ABSOLUTE_AS_IS.match(src):
+            return src
+        if root is not None:
+            if _ROOT_RELATIVE.match(src) and not _DOT_SEGMENT.search(src):
+                return root + src
+            if src.startswith("//") and _ABSOLUTE_AS_IS.match(
+                url := root[: root.index(":") + 1] + src
+            ):
+                return url
     if not src:
         counts.unresolvable_urls += 1
         return None
@@ -147,9 +181,13 @@ def resolve_url(base: str | None, src: str, counts: PageCounts) -> str | None:
 
 
 def page_base(tree: LexborHTMLParser, page_url: str | None) -> str | None:
-    """The URL relative `src` values resolve against: `<base href>` over the page URL."""
-    base = tree.css_first("base[href]")
-    href = base.attrs.get("href") if base is not None else None
+    """The URL relative `src` values resolve against: `<base href>` in the head over the page URL.
+
+    (A `<base>` misplaced in the body is ignored: finding it costs a walk of the whole tree.)
+    """
+    head = tree.head
+    node = head.css_first("base[href]") if head is not None else None
+    href = node.attrs.get("href") if node is not None else None
     if not href or not href.strip():
         return page_url
     try:
@@ -161,27 +199,69 @@ def page_base(tree: LexborHTMLParser, page_url: str | None) -> str | None:
 def image_texts(
     body: bytes, page_url: str | None, http_charset: str | None, counts: PageCounts
 ) -> list[tuple[str, str, str]]:
-    """(image url, text key, text) for every `<img>` text of a page, in document order."""
+    """(image url, text key, text) for every `<img>` text of a page, in document order.
+
+    Fast path: Lexbor parses the bytes as UTF-8 directly. Only when a value we keep comes out
+    with U+FFFD (the bytes were not UTF-8 there) is the page decoded properly and parsed again;
+    for ASCII-compatible charsets the values that have no U+FFFD are the same either way.
+    """
+    if _decode_first(body, http_charset):
+        html, detected = decode_html(body, http_charset)
+        counts.decoded_by_detection += detected
+        return _collect(LexborHTMLParser(html), page_url, counts)[0]
+    first = PageCounts()
+    found, suspicious = _collect(LexborHTMLParser(body), page_url, first)
+    if not suspicious:
+        _add_counts(counts, first)
+        return found
     html, detected = decode_html(body, http_charset)
     counts.decoded_by_detection += detected
-    tree = LexborHTMLParser(html)
-    imgs = tree.css("img")
+    return _collect(LexborHTMLParser(html), page_url, counts)[0]
+
+
+def _decode_first(body: bytes, http_charset: str | None) -> bool:
+    """BOMs, non-ASCII-compatible charsets and ISO-2022 escapes cannot be parsed as UTF-8."""
+    if body[:3] == codecs.BOM_UTF8 or body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return True
+    codec = python_codec(http_charset)
+    return (codec is not None and codec.startswith(_NOT_ASCII_COMPATIBLE)) or b"\x1b" in body
+
+
+def _add_counts(total: PageCounts, page: PageCounts) -> None:
+    total.img_tags += page.img_tags
+    total.non_http_urls += page.non_http_urls
+    total.unresolvable_urls += page.unresolvable_urls
+
+
+def _collect(
+    tree: LexborHTMLParser, page_url: str | None, counts: PageCounts
+) -> tuple[list[tuple[str, str, str]], bool]:
+    """The page's (url, key, text) triples and whether any kept value holds U+FFFD."""
+    imgs = tree.tags("img")
     if not imgs:
-        return []
+        return [], False
     base = page_base(tree, page_url)
+    root = url_root(base)
+    suspicious = base is not None and "\ufffd" in base
     found: list[tuple[str, str, str]] = []
+    alt_key, title_key, data_key = TEXT_KEYS
     for node in imgs:
         counts.img_tags += 1
         attrs = node.attributes
         src = attrs.get("src")
         if src is None:
             continue
-        texts = [(key, clean_text(attrs.get(key))) for key in TEXT_KEYS]
-        texts = [(key, text) for key, text in texts if text]
-        if not texts:
+        alt = clean_text(attrs.get(alt_key))
+        title = clean_text(attrs.get(title_key))
+        data = clean_text(attrs.get(data_key))
+        if not (alt or title or data):
             continue
-        url = resolve_url(base, src, counts)
+        url = resolve_url(base, src, counts, root)
         if url is None:
             continue
-        found.extend((url, key, text) for key, text in texts)
-    return found
+        for key, text in ((alt_key, alt), (title_key, title), (data_key, data)):
+            if text:
+                found.append((url, key, text))
+                suspicious = suspicious or "\ufffd" in text
+        suspicious = suspicious or "\ufffd" in url
+    return found, suspicious

@@ -2,7 +2,8 @@
 
 Accepted as users have them: MetaCLIP's `metadata.json` (a JSON list of strings), the same
 gzipped, or plain text with one entry per line (`.txt`, `.txt.gz`). Without a path, the
-bundled English list (built by `metaclip-sql metadata build`, see the README) is used.
+bundled English list (built by `metaclip-sql metadata build`, see docs/metadata.md) is used.
+A list built by this tool has a `.sources.json` sidecar saying which source gave which ids.
 """
 
 from __future__ import annotations
@@ -36,6 +37,24 @@ def load_entries(path: str | Path | None = None) -> list[str]:
             raise MetadataError(f"metadata {path} must be a JSON list of strings")
         return entries
     return [line.rstrip("\r") for line in text.split("\n") if line.rstrip("\r")]
+
+
+def sources_path(path: str | Path) -> Path:
+    """The sidecar recording how a list was built: `x.json(.gz)` -> `x.sources.json`."""
+    path = Path(path)
+    name = path.name.removesuffix(".gz")
+    stem = Path(name).stem if Path(name).suffix in (".json", ".txt") else name
+    return path.with_name(f"{stem}.sources.json")
+
+
+def read_sources(path: str | Path | None = None) -> dict | None:
+    """The sources sidecar of the list at `path` (or the bundled list), None when there is none."""
+    sidecar = sources_path(path if path is not None else BUNDLED_METADATA)
+    try:
+        record = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -52,7 +52,9 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
         text = str(item)
         path = Path(text)
         if path.is_dir():
-            matches = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            matches = sorted(
+                p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+            )
         elif glob.has_magic(text):
             matches = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
         else:
