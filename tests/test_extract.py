@@ -1,0 +1,252 @@
+"""Extraction end to end: real pages and Common Crawl's WARC/WAT, layouts, resume, options."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+from typer.testing import CliRunner
+
+from metaclip_sql.cli import app
+from metaclip_sql.extract import ExtractOptions, extract_shard, read_stats
+from metaclip_sql.lid import LanguageId
+from metaclip_sql.matching import Matcher
+from metaclip_sql.run_extract import InputError, expand_inputs, run_extract
+from metaclip_sql.sample import Response, write_warc
+from metaclip_sql.schema import PAIRS_SCHEMA
+from tests.conftest import REAL_PAGES, WHIRLWIND, require
+
+REAL_ENTRIES = [
+    "India", "air pollution", "map", "PM2.5", "A map", "pollution",
+    "Kevin Mayer", "Code Media", "conference",
+]  # fmt: skip
+WHIRLWIND_ENTRIES = ["Escopete", "armas", "Mancha", "Castiella-La Mancha", "d'armas", "libre"]
+
+
+@pytest.fixture(scope="module")
+def lid() -> LanguageId:
+    return LanguageId()
+
+
+def _rows(path: Path) -> list[dict]:
+    return pq.read_table(path).to_pylist()
+
+
+def _uuid(url: str) -> str:
+    return hashlib.sha224(url.encode()).hexdigest()[:24]
+
+
+def test_real_pages_hand_checked_rows(tmp_path: Path, lid: LanguageId) -> None:
+    options = ExtractOptions(out_dir=tmp_path, langs=frozenset({"en"}))
+    stats = extract_shard(require(REAL_PAGES), options, Matcher(REAL_ENTRIES), lid)
+    assert stats.status == "ok" and stats.html_pages == 311 and stats.errors == 0
+    table = pq.read_table(tmp_path / "real-pages.warc.gz.parquet")
+    assert table.schema.equals(PAIRS_SCHEMA)
+    rows = {(r["page_url"], r["text"]): r for r in table.to_pylist()}
+
+    vox = "https://www.vox.com/science-and-health/2019/11/8/20948348/delhi-india-air-pollution-quality-cause"
+    row = rows[(vox, "A map of PM2.5 air pollution over India.")]
+    url = (
+        "https://cdn.vox-cdn.com/thumbor/CcAoMoO2mzfbhao2TNfg24pAyqw=/0x0:659x692/1200x0/"
+        "filters:focal(0x0:659x692):no_upscale()/cdn.vox-cdn.com/uploads/chorus_asset/file/"
+        "19355947/Screen_Shot_2019_11_07_at_12.32.11_PM.png"
+    )
+    assert row["url"] == url and row["uuid"] == _uuid(url)
+    # "PM2.5" is split by spacing() and can never match.
+    assert row["entry_ids"] == [0, 1, 2, 4, 5]
+    assert row["text_key"] == "alt" and row["lang"] == "en" and 0.2 < row["lang_score"] <= 1
+    assert row["shard"] == "real-pages.warc.gz"
+
+    kevin = [r for (_, text), r in rows.items() if text.startswith("Disney’s Kevin Mayer sitting")]
+    # The same alt text sits on a data: placeholder (skipped) and on the real image.
+    assert [r["url"] for r in kevin] == [
+        "https://cdn.vox-cdn.com/uploads/chorus_image/image/65734946/REC_CM19_TSTOLPER-20191119-152026-5412.0.0.jpeg"
+    ]
+    assert kevin[0]["entry_ids"] == [6, 7, 8]
+    assert len({(r["uuid"], r["text"]) for r in table.to_pylist()}) == table.num_rows
+    assert read_stats(tmp_path / "real-pages.warc.gz.parquet")["rows"] == table.num_rows
+
+
+def test_whirlwind_warc_rows(tmp_path: Path, lid: LanguageId) -> None:
+    options = ExtractOptions(out_dir=tmp_path, langs=None)
+    shard = require(WHIRLWIND / "whirlwind.warc.gz")
+    stats = extract_shard(shard, options, Matcher(WHIRLWIND_ENTRIES), lid)
+    assert (stats.records, stats.html_pages, stats.img_tags) == (4, 1, 13)
+    rows = {r["text"]: r for r in _rows(tmp_path / "whirlwind.warc.gz.parquet")}
+    assert set(rows) == {
+        "A enciclopedia libre", "Escudo d'armas", "Escopete ubicada en Castiella-La Mancha",
+        "Escopete",
+    }  # fmt: skip
+    shield = rows["Escudo d'armas"]  # alt="Escudo d&#39;armas", src protocol-relative
+    assert shield["url"] == (
+        "https://upload.wikimedia.org/wikipedia/commons/thumb/0/0a/Escudo_de_Escopete_%28"
+        "Guadalajara%29.svg/70px-Escudo_de_Escopete_%28Guadalajara%29.svg.png"
+    )
+    assert shield["uuid"] == "ba18e25851fa04df9c564c36"
+    assert shield["entry_ids"] == [4]  # "d'armas", not "armas"
+    assert rows["Escopete ubicada en Castiella-La Mancha"]["entry_ids"] == [0, 2, 3]
+    tagline = rows["A enciclopedia libre"]  # root-relative src
+    assert tagline["url"] == (
+        "https://an.wikipedia.org/static/images/mobile/copyright/wikipedia-tagline-an.svg"
+    )
+    assert tagline["page_url"] == "https://an.wikipedia.org/wiki/Escopete"
+
+
+def test_whirlwind_wat_has_no_image_links(tmp_path: Path, lid: LanguageId) -> None:
+    """The shared WAT holds only the request's metadata record: read, nothing to extract."""
+    options = ExtractOptions(out_dir=tmp_path, langs=None)
+    shard = require(WHIRLWIND / "whirlwind.warc.wat.gz")
+    stats = extract_shard(shard, options, Matcher(WHIRLWIND_ENTRIES), lid)
+    assert (stats.status, stats.records, stats.rows, stats.errors) == ("ok", 2, 0, 0)
+    assert pq.read_table(tmp_path / "whirlwind.warc.wat.gz.parquet").num_rows == 0
+
+
+def _wat_record(page_url: str, links: list[dict]) -> bytes:
+    doc = {
+        "Envelope": {
+            "WARC-Header-Metadata": {"WARC-Type": "response", "WARC-Target-URI": page_url},
+            "Payload-Metadata": {
+                "HTTP-Response-Metadata": {"HTML-Metadata": {"Head": {}, "Links": links}}
+            },
+        }
+    }
+    body = json.dumps(doc).encode()
+    head = (
+        f"WARC/1.0\r\nWARC-Type: metadata\r\nWARC-Target-URI: {page_url}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return gzip.compress(head + body + b"\r\n\r\n", mtime=0)
+
+
+def test_wat_equals_warc_on_the_same_page(tmp_path: Path, lid: LanguageId) -> None:
+    """A WAT built from the whirlwind page's <img> tags gives the WARC's rows."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    shard = require(WHIRLWIND / "whirlwind.warc.gz")
+    links = []
+    for rec in ArchiveIterator(str(shard), record_types=WarcRecordType.response):
+        page_url = rec.headers.get("WARC-Target-URI")
+        for node in LexborHTMLParser(rec.reader.read()).css("img"):
+            link = {"path": "IMG@/src", "url": node.attributes["src"]}
+            link.update({k: v for k, v in node.attributes.items() if k in ("alt", "title")})
+            links.append(link)
+    links.append({"path": "A@/href", "url": "/wiki/Other", "title": "not an image"})
+    wat = tmp_path / "page.warc.wat.gz"
+    wat.write_bytes(_wat_record(page_url, links))
+    options = ExtractOptions(out_dir=tmp_path / "out", langs=None, keep_unmatched=True)
+    matcher = Matcher(WHIRLWIND_ENTRIES)
+    extract_shard(shard, options, matcher, lid)
+    stats = extract_shard(wat, options, matcher, lid)
+    assert stats.wat_pages == 1
+    cols = ("uuid", "url", "text", "text_key", "entry_ids", "page_url")
+    warc_rows = [
+        tuple(str(r[c]) for c in cols) for r in _rows(options.out_dir / f"{shard.name}.parquet")
+    ]
+    wat_rows = [
+        tuple(str(r[c]) for c in cols) for r in _rows(options.out_dir / f"{wat.name}.parquet")
+    ]
+    assert wat_rows == warc_rows and len(wat_rows) == 7
+
+
+@pytest.mark.parametrize("layout", ["single", "plain"])
+def test_gzip_layouts_give_identical_rows(tmp_path: Path, lid: LanguageId, layout: str) -> None:
+    responses = []
+    for i, rec in enumerate(
+        ArchiveIterator(str(require(REAL_PAGES)), record_types=WarcRecordType.response)
+    ):
+        if i == 40:
+            break
+        responses.append(Response(rec.headers.get("WARC-Target-URI"), rec.reader.read()))
+    members = write_warc(tmp_path / "a.warc.gz", responses, "members")
+    other = write_warc(
+        tmp_path / ("b.warc.gz" if layout == "single" else "b.warc"), responses, layout
+    )
+    options = ExtractOptions(out_dir=tmp_path / "out", langs=None, keep_unmatched=True)
+    matcher = Matcher(REAL_ENTRIES)
+    for shard in (members, other):
+        assert extract_shard(shard, options, matcher, lid).html_pages == 40
+    drop = ["shard"]
+    a = pq.read_table(options.out_dir / "a.warc.gz.parquet").drop(drop)
+    b = pq.read_table(options.out_dir / f"{other.name}.parquet").drop(drop)
+    assert a.num_rows > 50 and a.equals(b)
+
+
+def _sample_shards(tmp_path: Path) -> list[Path]:
+    pages = [
+        Response("https://a.org/1", b'<img src="/x.jpg" alt="a dog on a red car"><img src="/x.jpg" alt="a dog on a red car">'),
+        Response("https://a.org/2", b'<img src="/y.jpg" alt="Ein Hund auf einem roten Auto"><img src="/z.jpg" alt="nothing here">'),
+    ]  # fmt: skip
+    return [write_warc(tmp_path / "in" / f"s{i}.warc.gz", pages) for i in range(2)]
+
+
+def test_run_dedup_lang_filter_and_keep_unmatched(tmp_path: Path, metadata_file) -> None:
+    shards = _sample_shards(tmp_path)
+    meta = metadata_file(["dog", "red car", "Hund", "Auto"])
+    out = tmp_path / "out"
+    summary = run_extract(shards, ExtractOptions(out_dir=out), meta, workers=2)
+    assert not summary.failed and summary.totals["texts"] == 8
+    rows = _rows(out / "s0.warc.gz.parquet")
+    assert [(r["text"], r["entry_ids"], r["lang"]) for r in rows] == [
+        ("a dog on a red car", [0, 1], "en")
+    ]  # the duplicate is dropped, German and unmatched texts too
+    every = run_extract(
+        shards, ExtractOptions(out_dir=out, langs=None, keep_unmatched=True, overwrite=True), meta
+    )
+    texts = {r["text"]: r for r in _rows(out / "s1.warc.gz.parquet")}
+    assert texts["Ein Hund auf einem roten Auto"]["lang"] == "de"
+    assert texts["Ein Hund auf einem roten Auto"]["entry_ids"] == [2, 3]
+    assert texts["nothing here"]["entry_ids"] == []
+    assert every.totals["rows"] == 6
+
+
+def test_resume_skips_complete_outputs_unless_overwrite(tmp_path: Path, metadata_file) -> None:
+    shards = _sample_shards(tmp_path)
+    meta = metadata_file(["dog"])
+    out = tmp_path / "out"
+    run_extract(shards, ExtractOptions(out_dir=out), meta)
+    mtime = (out / "s0.warc.gz.parquet").stat().st_mtime_ns
+    again = run_extract(shards, ExtractOptions(out_dir=out), meta)
+    assert [s.status for s in again.shards] == ["skipped", "skipped"]
+    assert (out / "s0.warc.gz.parquet").stat().st_mtime_ns == mtime
+    redo = run_extract(shards, ExtractOptions(out_dir=out, overwrite=True), meta)
+    assert [s.status for s in redo.shards] == ["ok", "ok"]
+    assert sorted(p.name for p in out.iterdir()) == ["s0.warc.gz.parquet", "s1.warc.gz.parquet"]
+
+
+def test_inputs_globs_dirs_and_clashing_names(tmp_path: Path) -> None:
+    shards = _sample_shards(tmp_path)
+    assert expand_inputs([str(tmp_path / "in" / "*.warc.gz")]) == shards
+    assert expand_inputs([tmp_path / "in"]) == shards
+    with pytest.raises(InputError, match="no input files match"):
+        expand_inputs([str(tmp_path / "nope" / "*.gz")])
+    twin = write_warc(tmp_path / "other" / "s0.warc.gz", [Response("https://b.org/", b"")])
+    with pytest.raises(InputError, match="share a file name"):
+        expand_inputs([shards[0], twin])
+
+
+def test_cli_extract_prints_summary_and_duckdb_reads_output(tmp_path: Path, metadata_file) -> None:
+    shards = _sample_shards(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "extract",
+            *map(str, shards),
+            "--out",
+            str(out),
+            "--metadata",
+            str(metadata_file(["dog"])),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 shards (0 failed" in result.output
+    count = duckdb.sql(f"SELECT count(*) FROM '{out}/*.parquet'").fetchall()[0][0]
+    assert count == 2
+    bad = CliRunner().invoke(app, ["extract", str(tmp_path / "missing.warc.gz"), "--out", str(out)])
+    assert bad.exit_code == 2 and "does not exist" in bad.output
