@@ -113,6 +113,74 @@ def _print_extract_summary(summary, out: Path) -> None:
 
 # --- metadata ----------------------------------------------------------------------------------
 
+metadata_app = typer.Typer(
+    help="Build MetaCLIP-style metadata lists and inspect them.", no_args_is_help=True
+)
+app.add_typer(metadata_app, name="metadata")
+
+
+@metadata_app.command("build")
+def metadata_build(
+    out: Path = typer.Option(..., "--out", "-o", help="List to write (.json, or .json.gz)."),
+    size: int = typer.Option(500_000, "--size", min=1, help="Stop at this many entries."),
+    lang: str = typer.Option("en", "--lang", help="Language: wordfreq list, pageview project."),
+    numbers: bool = typer.Option(
+        True, "--numbers/--no-numbers", help='Start with "0".."99", as MetaCLIP does.'
+    ),
+    wordnet: Path | None = typer.Option(
+        None, "--wordnet", metavar="DIR", help="WordNet 3.0 database files: synset head names."
+    ),
+    wordfreq: bool = typer.Option(False, "--wordfreq", help="wordfreq's words, by frequency."),
+    unigrams: Path | None = typer.Option(
+        None, "--unigrams", metavar="FILE", help="word<TAB>count lines."
+    ),
+    min_count: int = typer.Option(100, "--min-count", help="Unigrams counted at least this."),
+    bigrams: Path | None = typer.Option(
+        None, "--bigrams", metavar="FILE", help="word1<TAB>word2<TAB>count (PMI needs --unigrams)."
+    ),
+    min_pmi: float = typer.Option(30.0, "--min-pmi", help="Bigrams with PMI (log2) at least."),
+    titles: list[str] | None = typer.Option(
+        None,
+        "--titles",
+        metavar="FILE...",
+        help="Pageview dumps (`lang title views bytes`): repeat, or a folder or quoted glob.",
+    ),
+    min_views: int = typer.Option(70, "--min-views", help="Titles with summed views at least."),
+) -> None:
+    """Build a metadata list from its sources in MetaCLIP's order (see docs/metadata.md)."""
+    from metaclip_sql.metadata_build import build_metadata, summary_lines
+
+    result = _or_exit(
+        lambda: build_metadata(
+            out,
+            size=size,
+            lang=lang,
+            numbers=numbers,
+            wordnet=wordnet,
+            wordfreq=wordfreq,
+            unigrams=unigrams,
+            bigrams=bigrams,
+            titles=titles or (),
+            min_count=min_count,
+            min_pmi=min_pmi,
+            min_views=min_views,
+        )
+    )
+    for line in summary_lines(result, out):
+        typer.echo(line)
+
+
+@metadata_app.command("info")
+def metadata_info(
+    path: Path | None = typer.Argument(None, help="Metadata list (default: the bundled one)."),
+    examples: int = typer.Option(5, "--examples", help="Examples shown per finding."),
+) -> None:
+    """Entries, recorded sources, duplicates, longest entry, entries that can never match."""
+    from metaclip_sql.metadata_info import format_info, inspect_metadata
+
+    typer.echo(format_info(_or_exit(inspect_metadata, path), examples))
+
+
 # --- explore: sql, shell, stats, plot ----------------------------------------------------------
 
 # --- demo --------------------------------------------------------------------------------------
