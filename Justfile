@@ -31,3 +31,9 @@ bench-extract *ARGS:
 
 bench-balance *ARGS:
     python bench/balance.py {{ARGS}}
+
+# Rebuild the bundled metadata list (numbers, WordNet 3.0, wordfreq 'large' English) and say
+# whether it is byte-identical to the committed one. Needs wordnet-base and the metadata extra.
+metadata-default wordnet="/usr/share/wordnet":
+    metaclip-sql metadata build --out metaclip_sql/data/metadata_en.json.gz --wordnet {{wordnet}} --wordfreq --lang en --size 500000
+    @test -z "$(git status --porcelain -- metaclip_sql/data)" && echo "byte-identical to the committed list" || echo "not the committed list: see git status metaclip_sql/data"
