@@ -5,11 +5,20 @@ WARC and other codecs by content, not by file name. A record is told apart by it
 an HTTP `response` is a page to parse, a JSON `metadata` record is WAT. Damage is survived: on
 a read error the reader looks for the next gzip member (or `WARC/` line in plain files) past
 the last good record and carries on, reporting what it skipped through `on_error`.
+
+Offsets name records: the compressed offset of a record's gzip member (Common Crawl's layout,
+what its index points at) or the byte offset in a plain file. Where gzip members hold several
+records (a `.warc.gz` compressed as one member), compressed offsets are shared, so those files
+are decompressed here and offsets are positions in the decompressed WARC; damage in such a
+member ends the readable part of the shard.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +28,10 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 _RESYNC_CHUNK = 1 << 20
 _GZIP_MAGIC = re.compile(rb"\x1f\x8b\x08")
-_WARC_LINE = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
+# Not anchored to a line start: inserted garbage rarely ends with a newline. A match is only
+# taken when a whole WARC header parses there.
+_WARC_LINE = re.compile(rb"WARC/1\.[01]\r?\n")
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*([0-9]+)[ \t]*\r?$")
 
 _WANTED = (WarcRecordType.response, WarcRecordType.metadata)
 
@@ -63,6 +75,9 @@ def iter_records(
     counts = counts if counts is not None else ReadCounts()
     with path.open("rb") as stream:
         compressed = stream.read(2) == b"\x1f\x8b"
+        if compressed and _member_holds_many_records(stream):
+            yield from _iter_decompressed(path, stream, on_error, counts, max_record_bytes)
+            return
         stream.seek(0)
         start, any_record = 0, False
         while True:
@@ -93,16 +108,109 @@ def iter_records(
 
 
 def _iter_from(
-    stream: BinaryIO, start: int, on_error: ErrorCallback, max_record_bytes: int
+    stream: BinaryIO,
+    start: int,
+    on_error: ErrorCallback,
+    max_record_bytes: int,
+    seek: bool = True,
 ) -> Iterator[Record | int]:
     """Records from byte `start`; a plain int (the offset) comes first for every record read."""
-    stream.seek(start)
-    for rec in ArchiveIterator(stream, parse_http=False, fsspec_args=False):
+    if seek:
+        stream.seek(start)
+    iterator = ArchiveIterator(stream, parse_http=False, fsspec_args=False, stream_detect=seek)
+    for rec in iterator:
         offset = rec.stream_pos
+        if "Content-Length" not in rec.headers:
+            # FastWARC hands out a record whose header was cut off (at the end of a truncated
+            # file) with no Content-Length, which every WARC record has.
+            on_error(offset, f"record at offset {offset} truncated (incomplete WARC header)")
+            continue
         record = _to_record(rec, offset, on_error, max_record_bytes)
         yield offset
         if record is not None:
             yield record
+
+
+def _iter_decompressed(
+    path: Path,
+    stream: BinaryIO,
+    on_error: ErrorCallback,
+    counts: ReadCounts,
+    max_record_bytes: int,
+) -> Iterator[Record]:
+    """Records of a file whose gzip members hold several records, at decompressed offsets."""
+    stream.seek(0)
+    source = _GzipUntilError(stream)
+    last_ok = None
+    for item in _iter_from(source, 0, on_error, max_record_bytes, seek=False):
+        if isinstance(item, int):
+            last_ok = item
+            counts.records += 1
+            continue
+        yield item
+    if source.error is None:
+        return
+    failure = f"{type(source.error).__name__}: {source.error}"
+    if last_ok is None:
+        raise ShardReadError(_describe_unreadable(path, failure))
+    on_error(
+        last_ok,
+        f"damaged data after record at decompressed offset {last_ok} ({failure}); "
+        "the rest of its gzip member skipped",
+    )
+
+
+class _GzipUntilError(io.RawIOBase):
+    """Decompressed bytes up to the first error, which is kept rather than raised: what was
+    decompressed before it still reaches the WARC parser (a buffered read would drop it)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        self.error: Exception | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.error is not None:
+            return b""
+        try:
+            return self._gz.read1(size if size is not None and size > 0 else io.DEFAULT_BUFFER_SIZE)
+        except (EOFError, OSError, zlib.error) as exc:
+            self.error = exc
+            return b""
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _member_holds_many_records(stream: BinaryIO) -> bool:
+    """True when the first gzip member decompresses to more than its first WARC record (a file
+    compressed as one member, say), so compressed offsets cannot tell its records apart."""
+    stream.seek(0)
+    inflater = zlib.decompressobj(31)
+    head, total, record_end = b"", 0, None
+    try:
+        while not inflater.eof:
+            data = inflater.unconsumed_tail or stream.read(1 << 16)
+            if not data:
+                return False
+            out = inflater.decompress(data, 1 << 16)
+            total += len(out)
+            if record_end is None and len(head) < 1 << 16:
+                head += out
+                end = head.find(b"\r\n\r\n")
+                length = _CONTENT_LENGTH.search(head, 0, end) if end >= 0 else None
+                if length is not None:
+                    # header, blank line, block, and the two CRLFs that close a record
+                    record_end = end + 4 + int(length.group(1)) + 4
+            if record_end is not None and total > record_end + 8:
+                return True
+    except zlib.error:
+        return False
+    return False
 
 
 def _to_record(rec, offset: int, on_error: ErrorCallback, max_bytes: int) -> Record | None:
@@ -118,13 +226,22 @@ def _to_record(rec, offset: int, on_error: ErrorCallback, max_bytes: int) -> Rec
         return None if body is None else Record(offset, "wat", uri, body)
     if not content_type.startswith("application/http"):
         return None
-    rec.parse_http()
+    rec.parse_http(auto_decode="all")  # undo Content-/Transfer-Encoding where a crawler kept it
     if not _is_html(rec.http_content_type):
         return None
-    body = _read_body(rec, offset, on_error, max_bytes)
+    encoded = _is_encoded(rec.http_headers)
+    body = _read_body(rec, offset, on_error, max_bytes, check_length=not encoded)
     if body is None:
         return None
     return Record(offset, "html", uri, body, rec.http_charset)
+
+
+def _is_encoded(headers) -> bool:
+    """Whether the stored payload was compressed or chunked (so its length differs when read)."""
+    if headers is None:
+        return False
+    coding = (headers.get("Content-Encoding") or "identity").strip().lower()
+    return coding not in ("identity", "") or headers.get("Transfer-Encoding") is not None
 
 
 def _is_html(content_type: str | None) -> bool:
@@ -135,14 +252,16 @@ def _is_html(content_type: str | None) -> bool:
     return "html" in ct
 
 
-def _read_body(rec, offset: int, on_error: ErrorCallback, max_bytes: int) -> bytes | None:
+def _read_body(
+    rec, offset: int, on_error: ErrorCallback, max_bytes: int, check_length: bool = True
+) -> bytes | None:
     declared = rec.content_length
     if declared > max_bytes:
         rec.consume()
         on_error(offset, f"record at offset {offset} skipped: {declared} bytes > {max_bytes}")
         return None
     body = rec.reader.read()
-    if len(body) < declared:
+    if check_length and len(body) < declared:
         on_error(offset, f"record at offset {offset} truncated ({len(body)} of {declared} bytes)")
         return None
     return body
@@ -158,7 +277,7 @@ def _resync(stream: BinaryIO, start: int, compressed: bool) -> int | None:
         if not chunk:
             return None
         for match in pattern.finditer(chunk):
-            candidate = pos + match.start() + (1 if match.group().startswith(b"\n") else 0)
+            candidate = pos + match.start()
             if _record_starts_at(stream, candidate):
                 return candidate
         if len(chunk) <= _RESYNC_CHUNK:

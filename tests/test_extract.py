@@ -250,3 +250,36 @@ def test_cli_extract_prints_summary_and_duckdb_reads_output(tmp_path: Path, meta
     assert count == 2
     bad = CliRunner().invoke(app, ["extract", str(tmp_path / "missing.warc.gz"), "--out", str(out)])
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def _raw_response(http_head: str, payload: bytes, url: str = "https://x.org/p") -> bytes:
+    http = http_head.encode() + b"\r\n\r\n" + payload
+    head = (
+        f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\n"
+        f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(http)}\r\n\r\n"
+    ).encode()
+    return gzip.compress(head + http + b"\r\n\r\n", mtime=0)
+
+
+def test_content_and_transfer_encodings_are_undone(tmp_path: Path, lid: LanguageId) -> None:
+    """Crawlers other than Common Crawl keep gzip bodies and chunked transfers as received."""
+    body = b'<img src="/a.png" alt="a dog on a red car">'
+    gz = gzip.compress(body)
+    chunked = b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+    shard = tmp_path / "enc.warc.gz"
+    shard.write_bytes(
+        _raw_response(
+            f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: {len(gz)}",
+            gz,
+        )
+        + _raw_response(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked",
+            chunked,
+            url="https://y.org/p",
+        )
+    )
+    options = ExtractOptions(out_dir=tmp_path / "out", langs=None)
+    stats = extract_shard(shard, options, Matcher(["dog"]), lid)
+    assert (stats.html_pages, stats.rows, stats.errors) == (2, 2, 0)
+    urls = [r["url"] for r in _rows(options.out_dir / "enc.warc.gz.parquet")]
+    assert urls == ["https://x.org/a.png", "https://y.org/a.png"]
