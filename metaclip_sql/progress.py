@@ -62,6 +62,6 @@ class ShardProgress:
         for message in stats.messages:
             print(f"warning: {message}", file=sys.stderr)
         if self.live:
-            self.console.log(line)
+            self.console.print(line, highlight=False)
         else:
             print(line, file=sys.stderr, flush=True)
