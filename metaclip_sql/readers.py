@@ -155,8 +155,8 @@ def _iter_decompressed(
         raise ShardReadError(_describe_unreadable(path, failure))
     on_error(
         last_ok,
-        f"damaged data after record at decompressed offset {last_ok} ({failure}); "
-        "the rest of its gzip member skipped",
+        f"damaged gzip data after record at decompressed offset {last_ok} ({failure}); "
+        "nothing after it is readable",
     )
 
 
@@ -170,6 +170,15 @@ class _GzipUntilError(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._gz.seek(offset, whence)  # FastWARC asks where it is; gzip can seek
+
+    def tell(self) -> int:
+        return self._gz.tell()
 
     def read(self, size: int = -1) -> bytes:
         if self.error is not None:
