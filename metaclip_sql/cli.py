@@ -111,6 +111,50 @@ def _print_extract_summary(summary, out: Path) -> None:
 
 # --- balance -----------------------------------------------------------------------------------
 
+
+@app.command()
+def balance(
+    inputs: list[str] = typer.Argument(..., help="Extract outputs: Parquet files, dirs or globs."),
+    t: float | None = typer.Option(None, "--t", help="Threshold: head entries keep about t texts."),
+    p: float | None = typer.Option(
+        None, "--p", help="Tail proportion instead of --t (t picked like the reference p_to_t)."
+    ),
+    out: Path = typer.Option(Path("balanced"), "--out", "-o", help="Output directory."),
+    seed: int = typer.Option(0, "--seed", help="Names the sample: same seed, same rows."),
+    lang: str = typer.Option("en", "--lang", help="Languages to keep: en, all, or a list de,fr."),
+    metadata: Path | None = typer.Option(
+        None, "--metadata", "-m", help="The metadata list extract used (names the entries)."
+    ),
+    valid_uuids: list[Path] | None = typer.Option(
+        None, "--valid-uuids", help="Keep only these images: Parquet (uuid or url) or text files."
+    ),
+    unit: str = typer.Option("pair", "--unit", help="pair (MetaCLIP 1) or image (MetaCLIP 2)."),
+    memory_limit: str | None = typer.Option(None, "--memory-limit", help="DuckDB limit, e.g. 4GB."),
+    threads: int = typer.Option(0, "--threads", help="DuckDB threads (0: all cores)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count and decide, write no rows."),
+) -> None:
+    """Balance pairs per metadata entry (MetaCLIP Algorithm 1) with versioned SQL in DuckDB."""
+    from metaclip_sql.balance import balance as run_balance
+
+    result = _or_exit(
+        lambda: run_balance(
+            inputs,
+            t=t,
+            p=p,
+            out=out,
+            seed=seed,
+            lang=lang,
+            metadata=metadata,
+            valid_uuids=valid_uuids or (),
+            unit=unit,
+            memory_limit=memory_limit,
+            threads=threads or None,
+            dry_run=dry_run,
+        )
+    )
+    typer.echo(result.summary())
+
+
 # --- metadata ----------------------------------------------------------------------------------
 
 metadata_app = typer.Typer(

@@ -1,0 +1,509 @@
+"""Balance extracted pairs with MetaCLIP's Algorithm 1, running the versioned SQL in `sql/`.
+
+Python only wires the steps: it checks the inputs, defines the input views, binds parameters,
+runs the SQL files of one version in order, times them, and moves finished outputs into place.
+What is computed lives in `sql/metaclip_v1/*.sql`; the arithmetic is restated in `sampling.py`.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from duckdb import ColumnExpression, ConstantExpression
+
+from metaclip_sql import __version__, sqlrunner
+from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
+from metaclip_sql.schema import PAIRS_COLUMNS, PAIRS_SCHEMA
+
+SQL_VERSION = "metaclip_v1"
+DEFAULT_SEED = 0
+UNITS = ("pair", "image")
+DRAW_FUNCTION = (
+    "md5_number(seed || 0x1f || uuid || 0x1f || text || 0x1f || entry_id) >> 75, over 2^53"
+)
+
+
+class BalanceError(ValueError):
+    """A problem with the user's inputs or options, told in one line; nothing is written."""
+
+
+@dataclass
+class BalanceResult:
+    """What a balance run did: the numbers the CLI prints and the manifest records."""
+
+    out: Path
+    dry_run: bool
+    t: float
+    p: float | None
+    tail_proportion: float
+    seed: int
+    lang: str
+    unit: str
+    counts: dict[str, int]
+    seconds: dict[str, float]
+    files: dict[str, str] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kept(self) -> int:
+        return self.counts["kept"]
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        c = self.counts
+        share = c["kept"] / c["pairs"] if c["pairs"] else 0.0
+        lines = [
+            f"{'dry run: would keep' if self.dry_run else 'kept'} {c['kept']:,} of "
+            f"{c['pairs']:,} pairs ({share:.1%}) at t={self.t:g} "
+            f"(tail proportion {self.tail_proportion:.4f}), seed {self.seed}, unit {self.unit}",
+            f"rows in {c['rows_in']:,}; candidates {c['candidates']:,}; cross-shard duplicates "
+            f"{c['duplicates']:,}; entries matched {c['entries']:,}, head {c['head_entries']:,}",
+            f"seconds: {self.seconds['total']:.1f}",
+        ]
+        lines += [f"wrote {path}" for path in self.files.values()]
+        return "\n".join(lines)
+
+
+def balance(
+    inputs: Sequence[str | Path],
+    *,
+    t: float | None = None,
+    p: float | None = None,
+    out: str | Path = "balanced",
+    seed: int = DEFAULT_SEED,
+    lang: str = "en",
+    metadata: str | Path | None = None,
+    valid_uuids: Sequence[str | Path] = (),
+    unit: str = "pair",
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    dry_run: bool = False,
+) -> BalanceResult:
+    """Count matches per entry over the pool, sample each pair, write the curated set.
+
+    Give exactly one of `t` (threshold) and `p` (tail proportion, turned into t as the
+    reference's `p_to_t` does). Raises BalanceError for bad inputs or options.
+    """
+    _check_options(t, p, unit)
+    files = resolve_parquet_inputs(inputs)
+    rows_in = check_pairs_files(files)
+    valid_files = _resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
+    entries = _load_metadata(metadata)
+    out = Path(out)
+    run = _Run(out, dry_run)
+    try:
+        con = _connect(run.spill_dir(), memory_limit, threads)
+        try:
+            result = _balance(
+                con, run, files, rows_in, valid_files, entries, t, p, seed, lang, unit
+            )
+        finally:
+            con.close()
+        result.manifest = _manifest(result, files, valid_files, metadata, entries)
+        result.files = run.commit(result.manifest)
+        return result
+    except duckdb.Error as exc:
+        raise BalanceError(_one_line(str(exc))) from exc
+    finally:
+        run.cleanup()
+
+
+def _balance(
+    con: duckdb.DuckDBPyConnection,
+    run: _Run,
+    files: list[Path],
+    rows_in: int,
+    valid_files: list[Path],
+    entries: list[str] | None,
+    t: float | None,
+    p: float | None,
+    seed: int,
+    lang: str,
+    unit: str,
+) -> BalanceResult:
+    steps = _Steps(con)
+    started = time.perf_counter()
+    steps.run("000_params.sql", langs=parse_langs(lang), seed=seed)
+    _define_inputs(con, files, valid_files, entries)
+    if valid_files:
+        steps.run("005_valid_ids.sql")
+    steps.run("010_pairs.sql")
+    steps.run("020_entry_counts.sql")
+    counts = _pool_counts(con, rows_in)
+    _check_pool(con, counts, valid_files, lang, entries)
+    if p is not None:
+        t = float(steps.run("025_p_to_t.sql", p=p).fetchone()[0])
+    t, tail_proportion, head_entries, n_entries = steps.run("030_probs.sql", t=t).fetchone()
+    steps.run("040_sample.sql")
+    if unit == "image":
+        steps.run("041_sample_image.sql")
+    if run.dry_run:
+        con.table("curated").create_view("kept_rows")
+    else:
+        steps.run("050_write_curated.sql", path=str(run.temp("curated.parquet")))
+        con.read_parquet(str(run.temp("curated.parquet"))).create_view("kept_rows")
+    steps.run("060_kept_counts.sql")
+    steps.run("070_write_entry_counts.sql", path=str(run.temp("entry_counts.parquet")))
+    counts["kept"] = _scalar(con, "kept_counts", "kept", "entry_id", -1)
+    counts["entries"], counts["head_entries"] = int(n_entries), int(head_entries)
+    steps.seconds["total"] = time.perf_counter() - started
+    return BalanceResult(
+        out=run.out,
+        dry_run=run.dry_run,
+        t=float(t),
+        p=p,
+        tail_proportion=float(tail_proportion),
+        seed=seed,
+        lang=lang,
+        unit=unit,
+        counts=counts,
+        seconds=steps.seconds,
+    )
+
+
+# --- options and inputs ------------------------------------------------------------------------
+
+
+def _check_options(t: float | None, p: float | None, unit: str) -> None:
+    if (t is None) == (p is None):
+        raise BalanceError("give exactly one of --t (threshold) and --p (tail proportion)")
+    if t is not None and not t > 0:
+        raise BalanceError(f"--t must be > 0, got {t}")
+    if p is not None and not 0 < p < 1:
+        raise BalanceError(f"--p must be between 0 and 1 (exclusive), got {p}")
+    if unit not in UNITS:
+        raise BalanceError(f"--unit must be one of {', '.join(UNITS)}, got {unit!r}")
+
+
+def parse_langs(lang: str) -> list[str] | None:
+    """`en` -> ['en']; `all` -> None (every language); `de,fr` -> ['de', 'fr']."""
+    codes = [code.strip() for code in lang.split(",") if code.strip()]
+    if not codes:
+        raise BalanceError("--lang is empty: give a code (en), a list (de,fr) or all")
+    return None if codes == ["all"] else codes
+
+
+def resolve_parquet_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+    """Files, directories (every *.parquet below) and globs, sorted so input order never matters."""
+    files = [f for f in _resolve_paths(inputs, "input") if not f.name.startswith(".")]
+    if not files:
+        raise BalanceError("no input files: give extract outputs (Parquet files, folders or globs)")
+    return files
+
+
+def _resolve_paths(items: Iterable[str | Path], what: str) -> list[Path]:
+    found: set[Path] = set()
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            matches = [p for p in path.rglob("*.parquet") if p.is_file()]
+        elif path.is_file():
+            matches = [path]
+        else:
+            matches = [Path(m) for m in glob.glob(str(item), recursive=True) if Path(m).is_file()]
+        if not matches:
+            raise BalanceError(f"{what} {item}: no such file, or no Parquet file in it")
+        found.update(m.resolve() for m in matches)
+    return sorted(found)
+
+
+def check_pairs_files(files: Sequence[Path]) -> int:
+    """Fail on the first file that is not Parquet in the extract schema; return the total rows."""
+    rows = 0
+    for path in files:
+        try:
+            meta = pq.ParquetFile(path).metadata
+            schema = meta.schema.to_arrow_schema()
+        except (OSError, pa.ArrowException) as exc:
+            raise BalanceError(
+                f"{path}: not a readable Parquet file ({_one_line(str(exc))})"
+            ) from exc
+        problem = _schema_problem(schema)
+        if problem:
+            raise BalanceError(f"{path}: not an extract output: {problem}")
+        rows += meta.num_rows
+    if rows == 0:
+        raise BalanceError(f"empty input: {len(files)} Parquet file(s) with no rows")
+    return rows
+
+
+def _schema_problem(schema: pa.Schema) -> str | None:
+    for expected in PAIRS_SCHEMA:
+        if expected.name not in schema.names:
+            return f"column {expected.name} missing"
+        actual = schema.field(expected.name).type
+        if _base_type(actual) != _base_type(expected.type):
+            return f"column {expected.name} is {actual}, expected {expected.type}"
+    return None
+
+
+def _base_type(dtype: pa.DataType) -> str:
+    """Compare types without list field names or string widths, which writers choose freely."""
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        return f"list<{_base_type(dtype.value_type)}>"
+    if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
+        return "string"
+    return str(dtype)
+
+
+def _load_metadata(path: str | Path | None) -> list[str] | None:
+    """The entry names for entry_counts.parquet; None when no list is known (names stay NULL)."""
+    if path is None and not BUNDLED_METADATA.exists():
+        return None
+    try:
+        return load_entries(path)
+    except MetadataError as exc:
+        raise BalanceError(str(exc)) from exc
+
+
+# --- DuckDB session ----------------------------------------------------------------------------
+
+
+def _connect(
+    spill_dir: Path, memory_limit: str | None, threads: int | None
+) -> duckdb.DuckDBPyConnection:
+    config: dict[str, Any] = {
+        "temp_directory": str(spill_dir),
+        "preserve_insertion_order": False,
+    }
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    try:
+        return duckdb.connect(config=config)
+    except duckdb.Error as exc:
+        raise BalanceError(f"bad --memory-limit or --threads: {_one_line(str(exc))}") from exc
+
+
+def _define_inputs(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    valid_files: list[Path],
+    entries: list[str] | None,
+) -> None:
+    """The views the SQL reads: raw_shards or shards, valid_input, metadata_entries."""
+    shards = con.read_parquet(
+        [str(f) for f in files], union_by_name=True, filename=True, file_row_number=True
+    ).select(*[ColumnExpression(c) for c in (*PAIRS_COLUMNS, "filename", "file_row_number")])
+    shards.create_view("shards" if not valid_files else "raw_shards")
+    if valid_files:
+        _valid_input(con, valid_files).create_view("valid_input")
+    names = entries or []
+    table = pa.table(
+        {
+            "entry_id": pa.array(range(len(names)), pa.int32()),
+            "entry": pa.array(names, pa.string()),
+        }
+    )
+    con.register("metadata_entries", table)
+
+
+def _valid_input(con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
+    """One `value` column of uuids or urls from Parquet (uuid or url column) or text files."""
+    relation = None
+    for path in files:
+        part = _valid_parquet(con, path) if _is_parquet(path) else _valid_text(con, path)
+        relation = part if relation is None else relation.union(part)
+    assert relation is not None
+    return relation
+
+
+def _valid_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+    try:
+        relation = con.read_parquet(str(path))
+    except duckdb.Error as exc:
+        raise BalanceError(f"--valid-uuids {path}: {_one_line(str(exc))}") from exc
+    column = next((c for c in ("uuid", "url") if c in relation.columns), None)
+    if column is None:
+        raise BalanceError(f"--valid-uuids {path}: needs a uuid or url column")
+    if "status" in relation.columns:
+        relation = relation.filter(ColumnExpression("status") == ConstantExpression("success"))
+    return relation.select(ColumnExpression(column).cast(duckdb.sqltype("VARCHAR")).alias("value"))
+
+
+def _valid_text(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+    return con.read_csv(
+        str(path),
+        header=False,
+        columns={"value": "VARCHAR"},
+        sep="\x1f",
+        quotechar="",
+        escapechar="",
+        auto_detect=False,
+    )
+
+
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"PAR1"
+
+
+class _Steps:
+    """Runs SQL files of the version in use and times each one."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.seconds: dict[str, float] = {}
+
+    def run(self, name: str, **params: Any) -> duckdb.DuckDBPyConnection:
+        started = time.perf_counter()
+        result = sqlrunner.run(self.con, f"{SQL_VERSION}/{name}", params)
+        self.seconds[name] = time.perf_counter() - started
+        return result
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, table: str, column: str, key: str, value: int) -> int:
+    """One value of a small result table, read through the relation API (no SQL strings)."""
+    rows = con.table(table).filter(ColumnExpression(key) == ConstantExpression(value))
+    found = rows.select(ColumnExpression(column)).fetchall()
+    return int(found[0][0]) if found else 0
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.table(table).count("*").fetchall()[0][0])
+
+
+def _pool_counts(con: duckdb.DuckDBPyConnection, rows_in: int) -> dict[str, int]:
+    pairs = _scalar(con, "match_counts", "count", "entry_id", -1)
+    duplicates = _count(con, "duplicate_rows")
+    return {
+        "rows_in": rows_in,
+        "candidates": pairs + duplicates,
+        "duplicates": duplicates,
+        "pairs": pairs,
+    }
+
+
+def _check_pool(
+    con: duckdb.DuckDBPyConnection,
+    counts: dict[str, int],
+    valid_files: list[Path],
+    lang: str,
+    entries: list[str] | None,
+) -> None:
+    """Stop early, with the reason, when there is nothing to balance or ids outrun the metadata."""
+    if counts["pairs"] == 0:
+        if valid_files and _count(con, "shards") == 0:
+            n_valid = _count(con, "valid_ids")
+            raise BalanceError(f"--valid-uuids: none of its {n_valid:,} uuids/urls is in the input")
+        raise BalanceError(
+            f"no candidate pairs: no input row with --lang {lang} has a matched entry"
+        )
+    if entries is not None:
+        top = con.table("entry_counts").max("entry_id").fetchall()[0][0]
+        if top >= len(entries):
+            raise BalanceError(
+                f"entry ids reach {top} but the metadata has {len(entries)} entries: "
+                "give the --metadata that extract used"
+            )
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+
+class _Run:
+    """Temporary names under --out, renamed into place only when every output is complete."""
+
+    def __init__(self, out: Path, dry_run: bool) -> None:
+        self.out = out
+        self.dry_run = dry_run
+        self.created_out = not out.exists()
+        self.tag = f"{os.getpid()}-{time.time_ns()}"
+        self._temps: list[Path] = []
+
+    def spill_dir(self) -> Path:
+        path = self.out / f".balance-spill-{self.tag}"
+        path.mkdir(parents=True, exist_ok=True)
+        self._temps.append(path)
+        return path
+
+    def temp(self, name: str) -> Path:
+        path = self.out / f".{name}.{self.tag}.tmp"
+        if path not in self._temps:
+            self._temps.append(path)
+        return path
+
+    def final(self, name: str) -> Path:
+        if self.dry_run:
+            stem, dot, suffix = name.partition(".")
+            name = f"{stem}.dry-run{dot}{suffix}"
+        return self.out / name
+
+    def commit(self, manifest: dict[str, Any]) -> dict[str, str]:
+        """Move outputs into place; manifest.json goes last, so its presence means complete."""
+        names = ["entry_counts.parquet"] + ([] if self.dry_run else ["curated.parquet"])
+        manifest_path = self.final("manifest.json")
+        manifest_path.unlink(missing_ok=True)
+        done = {}
+        for name in names:
+            os.replace(self.temp(name), self.final(name))
+            done[name.split(".")[0]] = str(self.final(name))
+        self.temp("manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        os.replace(self.temp("manifest.json"), manifest_path)
+        done["manifest"] = str(manifest_path)
+        return done
+
+    def cleanup(self) -> None:
+        for path in self._temps:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        if self.created_out and self.out.is_dir() and not any(self.out.iterdir()):
+            self.out.rmdir()
+
+
+def _manifest(
+    result: BalanceResult,
+    files: list[Path],
+    valid_files: list[Path],
+    metadata: str | Path | None,
+    entries: list[str] | None,
+) -> dict[str, Any]:
+    sql_files = sqlrunner.version_files(SQL_VERSION)
+    return {
+        "tool": "metaclip-sql",
+        "tool_version": __version__,
+        "command": "balance",
+        "dry_run": result.dry_run,
+        "sql_version": SQL_VERSION,
+        "sql_files": {f.name: f.sha256 for f in sql_files},
+        "duckdb_version": duckdb.__version__,
+        "draw": DRAW_FUNCTION,
+        "inputs": [{"path": str(f), "bytes": f.stat().st_size} for f in files],
+        "valid_uuids": [{"path": str(f), "bytes": f.stat().st_size} for f in valid_files],
+        "metadata": _metadata_record(metadata, entries),
+        "t": result.t,
+        "p": result.p,
+        "tail_proportion": result.tail_proportion,
+        "seed": result.seed,
+        "lang": result.lang,
+        "unit": result.unit,
+        "counts": result.counts,
+        "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+    }
+
+
+def _metadata_record(metadata: str | Path | None, entries: list[str] | None) -> dict[str, Any]:
+    if entries is None:
+        return {"path": None, "entries": None}
+    path = Path(metadata) if metadata is not None else BUNDLED_METADATA
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"path": str(path.resolve()), "entries": len(entries), "sha256": digest}
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())

@@ -1,0 +1,19 @@
+-- Step 7: the per-entry table users choose t from and check the result against.
+-- Inputs:  entry_probs (from 030_probs.sql), kept_counts (from 060_kept_counts.sql),
+--          metadata_entries (view: entry_id, entry; empty when no metadata list is known),
+--          $path (a temporary file name)
+-- Output:  a zstd Parquet file: entry_id, entry, count, prob, kept
+-- Grain:   one row per entry matched at least once, by entry_id.
+
+COPY (
+    SELECT
+        p.entry_id,
+        m.entry,
+        p.count,
+        p.prob,
+        coalesce(k.kept, 0)::BIGINT AS kept
+    FROM entry_probs AS p
+    LEFT JOIN metadata_entries AS m USING (entry_id)
+    LEFT JOIN kept_counts AS k USING (entry_id)
+    ORDER BY p.entry_id
+) TO $path (FORMAT parquet, COMPRESSION zstd);

@@ -1,0 +1,351 @@
+"""balance: the sample matches Algorithm 1 exactly and statistically, is reproducible, and fails clearly."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from metaclip_sql import sampling, sqlrunner
+from metaclip_sql.balance import BalanceError, balance
+from metaclip_sql.cli import app
+from metaclip_sql.schema import PAIRS_SCHEMA
+from tests.pools import Pool, uuid_of, write_rows, zipf_pool
+
+T = 60
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
+    """About 12k pairs over 120 entries: a few dozen head entries at t=60, the rest tail."""
+    return zipf_pool(tmp_path_factory.mktemp("pool"), images=6000, entries=120, shards=4)
+
+
+@pytest.fixture(scope="module")
+def balanced(pool: Pool, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("balanced")
+    return balance(pool.files, t=T, out=out, seed=7)
+
+
+def read_curated(path: str | Path) -> set[tuple]:
+    """The output as a set of rows: reproducibility is about which rows, not their order."""
+    table = pq.read_table(path)
+    return {tuple(map(_freeze, row.values())) for row in table.to_pylist()}
+
+
+def _freeze(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def expected_probs(counts: dict[int, int], t: float) -> dict[int, float]:
+    return {e: sampling.entry_prob(c, t) for e, c in counts.items()}
+
+
+def assert_kept_within_bounds(
+    kept: dict[int, int], pairs: dict, probs: dict[int, float], sigmas: float = 5.0
+) -> None:
+    """Per entry, kept texts vs the exact expectation sum(1 - prod(1 - prob)).
+
+    Texts are kept independently, so an entry's kept count is Poisson-binomial with mean
+    sum(P) and variance sum(P (1 - P)); allow `sigmas` standard deviations plus one.
+    """
+    mean: dict[int, float] = {}
+    var: dict[int, float] = {}
+    for row in pairs.values():
+        keep = sampling.keep_probability(probs[e] for e in row["entry_ids"])
+        for e in row["entry_ids"]:
+            mean[e] = mean.get(e, 0.0) + keep
+            var[e] = var.get(e, 0.0) + keep * (1.0 - keep)
+    for e in mean:
+        bound = sigmas * math.sqrt(var[e]) + 1.0
+        got = kept.get(e, 0)
+        assert abs(got - mean[e]) <= bound, f"entry {e}: kept {got}, expected {mean[e]:.1f}"
+
+
+# --- the sample is Algorithm 1 -----------------------------------------------------------------
+
+
+def test_counts_are_over_distinct_pairs_across_shards(pool: Pool, balanced) -> None:
+    counts = {
+        r["entry_id"]: r["count"] for r in pq.read_table(balanced.files["entry_counts"]).to_pylist()
+    }
+    assert counts == pool.entry_counts()
+    assert balanced.counts["duplicates"] > 0
+    assert balanced.counts["pairs"] == len(pool.pairs())
+    assert balanced.counts["rows_in"] == len(pool.rows)
+
+
+def test_curated_equals_the_reference_definition_row_for_row(pool: Pool, balanced) -> None:
+    probs_by_id = expected_probs(pool.entry_counts(), T)
+    probs = [probs_by_id.get(e, 1.0) for e in range(max(probs_by_id) + 1)]
+    expected = {
+        (row["uuid"], row["text"], row["shard"])
+        for row in pool.pairs().values()
+        if sampling.kept(7, row["uuid"], row["text"], row["entry_ids"], probs)
+    }
+    curated = pq.read_table(balanced.files["curated"]).to_pylist()
+    assert {(r["uuid"], r["text"], r["shard"]) for r in curated} == expected
+    assert all(r["caption"] == r["text"] for r in curated)
+    assert len(curated) == balanced.kept
+
+
+def test_kept_per_entry_within_binomial_bounds(pool: Pool, balanced) -> None:
+    table = pq.read_table(balanced.files["entry_counts"]).to_pylist()
+    kept = {r["entry_id"]: r["kept"] for r in table}
+    probs = expected_probs(pool.entry_counts(), T)
+    assert_kept_within_bounds(kept, pool.pairs(), probs)
+    for row in table:
+        assert row["prob"] == pytest.approx(min(1.0, T / row["count"]))
+        if row["count"] <= T:
+            assert row["kept"] == row["count"], "a tail entry keeps every text"
+        else:
+            assert row["kept"] >= T - 5 * math.sqrt(T), "a head entry keeps at least about t"
+
+
+def test_a_head_entry_is_sampled_per_row_not_by_one_coin(pool: Pool, balanced) -> None:
+    """The trap: `random() < t / cnt` next to a join can flip one coin per entry.
+
+    Then a head entry keeps all or none of its texts; per-row draws keep a share near t / count.
+    """
+    heads = [
+        r for r in pq.read_table(balanced.files["entry_counts"]).to_pylist() if r["count"] > 3 * T
+    ]
+    assert len(heads) >= 5
+    for row in heads:
+        assert 0 < row["kept"] < row["count"]
+
+
+def test_the_bounds_check_catches_a_per_entry_coin(pool: Pool) -> None:
+    """The statistical check above fails on what the pushed-down random() filter produces."""
+    counts = pool.entry_counts()
+    probs = expected_probs(counts, T)
+    coin = random.Random(1)
+    per_entry_coin = {e: (c if coin.random() < probs[e] else 0) for e, c in counts.items()}
+    with pytest.raises(AssertionError):
+        assert_kept_within_bounds(per_entry_coin, pool.pairs(), probs)
+
+
+def test_sql_draw_is_the_documented_md5() -> None:
+    """The draw is pinned to md5, so it is the same on every machine and DuckDB version."""
+    con = duckdb.connect()
+    sqlrunner.run(con, "metaclip_v1/000_params.sql", {"langs": None, "seed": 0})
+    con.register("pairs", PAIRS_SCHEMA.empty_table())
+    con.execute("CREATE TEMP TABLE prob_vector AS SELECT [1.0] AS probs")
+    sqlrunner.run(con, "metaclip_v1/040_sample.sql")
+    cases = [(0, "0123456789abcdef01234567", "a red car", 5), (42, "ff" * 12, "ünïcode ✓", 499999)]
+    for seed, uuid, text, entry in cases:
+        got = con.execute(
+            "SELECT metaclip_draw($1, $2, $3, $4)", [seed, uuid, text, entry]
+        ).fetchone()
+        assert got[0] == sampling.draw(seed, uuid, text, entry)
+    assert sampling.draw(0, "0123456789abcdef01234567", "a red car", 5) == 0.2591157210782312
+
+
+# --- reproducible ------------------------------------------------------------------------------
+
+
+def test_same_seed_same_rows_whatever_threads_and_shard_order(
+    pool: Pool, balanced, tmp_path: Path
+) -> None:
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shuffled = list(reversed(pool.files))
+    for f in shuffled:
+        shutil.copy(f, moved / f"x-{f.name}")
+    a = balance(shuffled, t=T, out=tmp_path / "a", seed=7, threads=1)
+    b = balance([moved], t=T, out=tmp_path / "b", seed=7, threads=2, memory_limit="200MB")
+    reference = read_curated(balanced.files["curated"])
+    assert read_curated(a.files["curated"]) == reference
+    assert read_curated(b.files["curated"]) == reference
+
+
+def test_other_seed_other_sample_of_similar_size(pool: Pool, balanced, tmp_path: Path) -> None:
+    other = balance(pool.files, t=T, out=tmp_path, seed=8)
+    first, second = read_curated(balanced.files["curated"]), read_curated(other.files["curated"])
+    assert first != second
+    assert abs(len(first) - len(second)) <= 5 * math.sqrt(2 * len(first) * 0.25) + 1
+
+
+def test_larger_t_keeps_a_superset(pool: Pool, balanced, tmp_path: Path) -> None:
+    larger = balance(pool.files, t=2 * T, out=tmp_path, seed=7)
+    assert read_curated(balanced.files["curated"]) < read_curated(larger.files["curated"])
+
+
+def test_dry_run_counts_what_a_run_keeps_and_writes_no_rows(
+    pool: Pool, balanced, tmp_path: Path
+) -> None:
+    dry = balance(pool.files, t=T, out=tmp_path, seed=7, dry_run=True)
+    assert dry.kept == balanced.kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "entry_counts.dry-run.parquet",
+        "manifest.dry-run.json",
+    ]
+    assert (
+        json.loads((tmp_path / "manifest.dry-run.json").read_text())["counts"]["kept"] == dry.kept
+    )
+
+
+def test_manifest_records_the_run(pool: Pool, balanced) -> None:
+    manifest = json.loads(Path(balanced.files["manifest"]).read_text())
+    assert manifest["sql_version"] == "metaclip_v1"
+    for f in sqlrunner.version_files("metaclip_v1"):
+        assert manifest["sql_files"][f.name] == f.sha256
+    assert [i["path"] for i in manifest["inputs"]] == sorted(str(f.resolve()) for f in pool.files)
+    assert all(i["bytes"] > 0 for i in manifest["inputs"])
+    assert manifest["t"] == T and manifest["seed"] == 7 and manifest["unit"] == "pair"
+    assert manifest["tail_proportion"] == pytest.approx(
+        sampling.t_to_p(pool.entry_counts().values(), T)
+    )
+    assert manifest["counts"]["kept"] == balanced.kept
+    assert {"010_pairs.sql", "050_write_curated.sql", "total"} <= manifest["seconds"].keys()
+    assert manifest["tool_version"]
+
+
+def test_p_picks_t_like_the_reference(pool: Pool, tmp_path: Path) -> None:
+    result = balance(pool.files, p=0.3, out=tmp_path, dry_run=True)
+    counts = pool.entry_counts().values()
+    assert result.t == sampling.p_to_t(counts, 0.3)
+    assert result.tail_proportion == pytest.approx(sampling.t_to_p(counts, result.t))
+    assert result.manifest["p"] == 0.3
+
+
+# --- options -----------------------------------------------------------------------------------
+
+
+def test_lang_filter(tmp_path: Path) -> None:
+    pool = zipf_pool(
+        tmp_path / "in", images=400, entries=30, langs=("en", "de", "fr"), unmatched_share=0.2
+    )
+    for lang, langs in (("en", {"en"}), ("de,fr", {"de", "fr"}), ("all", None)):
+        result = balance(pool.files, t=1000, out=tmp_path / lang, lang=lang)
+        assert result.counts["pairs"] == len(pool.pairs(langs))
+        assert result.kept == result.counts["pairs"], "t above every count keeps everything"
+        assert {r["lang"] for r in pq.read_table(result.files["curated"]).to_pylist()} == (
+            langs or {"en", "de", "fr"}
+        )
+
+
+def test_valid_uuids_from_text_and_img2dataset_parquet(tmp_path: Path) -> None:
+    pool = zipf_pool(tmp_path / "in", images=300, entries=20)
+    images = sorted({(r["uuid"], r["url"]) for r in pool.rows})
+    by_uuid, by_url, failed = images[:40], images[40:70], images[70:90]
+    listing = tmp_path / "valid.txt"
+    listing.write_text("".join(f"{u}\n" for u, _ in by_uuid) + "\n")
+    downloads = tmp_path / "img2dataset.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "url": [url for _, url in by_url + failed],
+                "status": ["success"] * len(by_url) + ["failed_to_download"] * len(failed),
+            }
+        ),
+        downloads,
+    )
+    result = balance(pool.files, t=1000, out=tmp_path / "out", valid_uuids=[listing, downloads])
+    kept = {r["uuid"] for r in pq.read_table(result.files["curated"]).to_pylist()}
+    assert kept == {u for u, _ in by_uuid + by_url}
+
+
+def test_unit_image_picks_one_text_per_image(pool: Pool, tmp_path: Path) -> None:
+    result = balance(pool.files, t=T, out=tmp_path, seed=3, unit="image")
+    rows = pq.read_table(result.files["curated"]).to_pylist()
+    assert len(rows) == len({r["uuid"] for r in rows}) == result.kept
+    probs_by_id = expected_probs(pool.entry_counts(), T)
+    probs = [probs_by_id.get(e, 1.0) for e in range(max(probs_by_id) + 1)]
+    texts: dict[str, list[dict]] = {}
+    for row in pool.pairs().values():
+        texts.setdefault(row["uuid"], []).append(row)
+    expected = set()
+    for uuid, candidates in texts.items():
+        pick = min(candidates, key=lambda r: sampling.pick_key(3, uuid, r["text"]))
+        if sampling.kept(3, uuid, pick["text"], pick["entry_ids"], probs):
+            expected.add((uuid, pick["text"]))
+    assert {(r["uuid"], r["text"]) for r in rows} == expected
+
+
+def test_metadata_names_the_entries(tmp_path: Path, metadata_file) -> None:
+    pool = zipf_pool(tmp_path / "in", images=100, entries=10)
+    names = [f"entry {i}" for i in range(10)]
+    result = balance(pool.files, t=5, out=tmp_path / "out", metadata=metadata_file(names))
+    for row in pq.read_table(result.files["entry_counts"]).to_pylist():
+        assert row["entry"] == names[row["entry_id"]]
+    with pytest.raises(BalanceError, match="metadata has 3 entries"):
+        balance(
+            pool.files, t=5, out=tmp_path / "bad", metadata=metadata_file(names[:3], "short.json")
+        )
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def _one_file_pool(tmp_path: Path) -> Path:
+    return zipf_pool(tmp_path / "in", images=50, entries=5, shards=1).files[0]
+
+
+def test_unreadable_parquet_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    good = _one_file_pool(tmp_path)
+    bad = tmp_path / "in" / "broken.parquet"
+    bad.write_bytes(b"PAR1 this is not really parquet")
+    with pytest.raises(BalanceError, match=r"broken\.parquet") as info:
+        balance([good, bad], t=10, out=tmp_path / "out")
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_schema_mismatch_is_named(tmp_path: Path) -> None:
+    good = _one_file_pool(tmp_path)
+    other = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"uuid": ["a"], "entry_ids": [["x"]]}), other)
+    with pytest.raises(
+        BalanceError, match=r"other.parquet: not an extract output: column url missing"
+    ):
+        balance([good, other], t=10, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("t", "p"), [(0, None), (-5, None), (None, None), (10, 0.1), (None, 1.5)])
+def test_bad_threshold(tmp_path: Path, t, p) -> None:
+    with pytest.raises(BalanceError, match=r"--t|--p"):
+        balance([_one_file_pool(tmp_path)], t=t, p=p, out=tmp_path / "out")
+
+
+def test_empty_input(tmp_path: Path) -> None:
+    empty = write_rows(tmp_path / "empty.parquet", [])
+    with pytest.raises(BalanceError, match="empty input"):
+        balance([empty], t=10, out=tmp_path / "out")
+    (tmp_path / "none").mkdir()
+    with pytest.raises(BalanceError, match="no such file, or no Parquet"):
+        balance([tmp_path / "none"], t=10, out=tmp_path / "out")
+
+
+def test_valid_uuids_matching_nothing(tmp_path: Path) -> None:
+    listing = tmp_path / "valid.txt"
+    listing.write_text(uuid_of("https://elsewhere.example/x.jpg") + "\n")
+    with pytest.raises(BalanceError, match="--valid-uuids: none of its 1 uuids/urls"):
+        balance([_one_file_pool(tmp_path)], t=10, out=tmp_path / "out", valid_uuids=[listing])
+    assert not (tmp_path / "out").exists()
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def test_cli_balance(tmp_path: Path) -> None:
+    pool = zipf_pool(tmp_path / "in", images=200, entries=20)
+    runner = CliRunner()
+    ok = runner.invoke(
+        app, ["balance", str(tmp_path / "in"), "--t", "20", "--out", str(tmp_path / "out")]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "kept" in ok.output and (tmp_path / "out" / "curated.parquet").exists()
+    assert len(pool.files) == 3
+    bad = runner.invoke(app, ["balance", str(tmp_path / "in"), "--t", "0"])
+    assert bad.exit_code != 0
+    assert "--t must be > 0" in bad.output
