@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def wordfreq_words(lang: str) -> Iterator[str]:
 
 def scored_unigrams(path: str | Path, min_count: int) -> Iterator[tuple[str, int]]:
     """(word, summed count) with count >= `min_count`, most frequent first."""
-    con = duckdb.connect()
+    con = _connect()
     text_view(con, "unigram_counts", [path], UNIGRAM_COLUMNS, "\t")
     params = {"min_count": min_count}
     return _rows(con, "metadata/unigram_entries.sql", params)
@@ -86,7 +87,7 @@ def scored_bigrams(
     unigrams_path: str | Path, bigrams_path: str | Path, min_pmi: float
 ) -> Iterator[tuple[str, float, int]]:
     """("word1 word2", pmi, count) with pmi >= `min_pmi`, highest PMI first."""
-    con = duckdb.connect()
+    con = _connect()
     text_view(con, "unigram_counts", [unigrams_path], UNIGRAM_COLUMNS, "\t")
     text_view(con, "bigram_counts", [bigrams_path], BIGRAM_COLUMNS, "\t")
     return _rows(con, "metadata/bigram_entries.sql", {"min_pmi": float(min_pmi)})
@@ -99,7 +100,7 @@ def scored_titles(
 
     Malformed lines are skipped (real dumps have a few); MetaCLIP's parser would stop on them.
     """
-    con = duckdb.connect()
+    con = _connect()
     text_view(con, "pageview_lines", paths, PAGEVIEW_COLUMNS, " ", ignore_errors=True)
     params = {
         "projects": list(projects),
@@ -107,6 +108,14 @@ def scored_titles(
         "min_row_views": min_row_views,
     }
     return _rows(con, "metadata/title_entries.sql", params)
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    """A private in-memory database; DuckDB's progress bar only on a terminal, not in logs."""
+    con = duckdb.connect()
+    if not sys.stderr.isatty():
+        con.execute("SET enable_progress_bar = false")  # a session setting, not a query
+    return con
 
 
 def expand_paths(values: Iterable[str | Path]) -> list[Path]:
