@@ -74,6 +74,8 @@ class SourceCount:
 
 @dataclass
 class BuildResult:
+    """The list built and, per source, what it contributed (the sidecar's content)."""
+
     entries: list[str]
     sources: list[SourceCount]
     size: int
@@ -212,8 +214,12 @@ def _entries(scored: Callable[..., Iterable[tuple[Any, ...]]], *args: Any) -> It
             yield row[0]
 
 
-def build_metadata(out: str | Path, *, size: int = 500_000, lang: str = "en", **options: Any):
+def build_metadata(
+    out: str | Path, *, size: int = 500_000, lang: str = "en", **options: Any
+) -> BuildResult:
     """Build from the sources named in `options` (see `reference_sources`) and write to `out`."""
+    if size < 1:
+        raise SourceError(f"--size must be at least 1, not {size}")
     sources = reference_sources(lang=lang, **options)
     if not sources:
         raise SourceError("no sources: give at least one of --wordnet, --wordfreq, ...")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import json
 import math
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -157,7 +159,7 @@ def test_bigram_pmi_hand_checked(counts: tuple[Path, Path]) -> None:
 
 @pytest.fixture
 def pageviews(tmp_path: Path) -> list[Path]:
-    """Three dump files, plain, gzip and bz2 (the bz2 one named .txt: told by magic bytes)."""
+    """Dump files: plain, gzip, bz2 (named .txt: told by magic bytes) and zstd."""
     folder = tmp_path / "pageviews"
     folder.mkdir()
     return [
@@ -183,17 +185,23 @@ def pageviews(tmp_path: Path) -> list[Path]:
             opener=gzip.open,
         ),
         write_lines(folder / "pageviews-3.txt", ["en Cat 49 0", "en Zebra 70 0"], opener=bz2.open),
+        write_lines(folder / "pageviews-4.zst", ["en Cat 20 0"], opener=zstd_open),
     ]
+
+
+def zstd_open(path: Path, mode: str, encoding: str):
+    """A zstd text writer (Arrow's codec: no extra package needed)."""
+    return io.TextIOWrapper(pa.output_stream(str(path), compression="zstd"), encoding=encoding)
 
 
 def test_titles_summed_over_files(pageviews: list[Path]) -> None:
     rows = list(metadata_sources.scored_titles(pageviews, ["en"], min_views=70, min_row_views=50))
-    # Dog 60+60; Cat 55 only (10 and 49 are under 50 a line); Special: pages left out.
+    # Dog 60+60; Cat 55 only (10, 49, 20 are under 50 a line); Special: pages left out.
     assert rows == [("Dog", 120), ("Hot dog", 80), ('"Quoted" title', 70), ("Zebra", 70)]
     all_rows = metadata_sources.scored_titles(pageviews, ["en", "en.m"], 70, min_row_views=1)
     assert dict(all_rows) == {
         "Dog": 620,
-        "Cat": 114,
+        "Cat": 134,
         "Hot dog": 80,
         '"Quoted" title': 70,
         "Zebra": 70,
