@@ -106,6 +106,8 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[bytes | s
         return body, False
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(body):
+        return body.decode("utf-8", "replace"), False
     for codec in declared:
         if codec != "utf-8":
             try:
@@ -113,6 +115,18 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[bytes | s
             except UnicodeDecodeError:
                 continue
     return _decode_detected(body), True
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """UTF-8 with a few stray bytes: more valid multi-byte characters than invalid bytes.
+
+    Text in a single-byte charset almost never forms valid UTF-8 sequences, so a page with more
+    of them than errors is UTF-8 with damage, better kept as UTF-8 than garbled by detection.
+    """
+    text = body.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    multibyte = len(text) - bad - len(text.encode("ascii", "ignore"))
+    return multibyte >= bad
 
 
 def _decode_detected(body: bytes) -> str:
