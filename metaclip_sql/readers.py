@@ -94,7 +94,7 @@ def iter_records(
                 failure = str(exc)
             if failure is None:
                 if not any_record and path.stat().st_size == 0:
-                    raise ShardReadError(f"{path}: empty file")
+                    raise ShardReadError("empty file")
                 return
             if not any_record and last_ok is None and start == 0:
                 raise ShardReadError(_describe_unreadable(path, failure))
@@ -309,5 +309,5 @@ def _describe_unreadable(path: Path, failure: str) -> str:
     with path.open("rb") as f:
         head = f.read(8)
     if not head:
-        return f"{path}: empty file"
-    return f"{path}: not a readable WARC/WAT file ({failure})"
+        return "empty file"
+    return f"not a readable WARC/WAT file ({failure})"
