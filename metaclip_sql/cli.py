@@ -228,3 +228,19 @@ def metadata_info(
 # --- explore: sql, shell, stats, plot ----------------------------------------------------------
 
 # --- demo --------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo"), "--out", "-o", help="Where the demo writes."),
+    pages: int = typer.Option(300, "--pages", min=1, help="Pages in the sample WARC."),
+) -> None:
+    """Run the whole job on a sample WARC written by the project: extract, then balance."""
+    from metaclip_sql.demo import DEMO_T, run_demo
+
+    typer.echo(f"writing a sample crawl of {pages} pages to {out}/sample.warc.gz")
+    result = _or_exit(run_demo, out, pages)
+    _print_extract_summary(result.extract, out / "matched")
+    typer.echo(f"balance at t={DEMO_T}:")
+    typer.echo(result.balance.summary())
+    typer.echo(f"next: metaclip-sql balance {out}/matched --t 5 --out {out}/t5 --dry-run")
