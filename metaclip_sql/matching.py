@@ -5,6 +5,10 @@
 finds, with one Aho-Corasick automaton over all padded entries (every occurrence, overlapping
 ones included, is reported). The compiled automaton is cached on disk keyed by the entries'
 content hash, because a 500k-entry build costs more than loading it.
+
+MetaCLIP 2 lists for scripts written without spaces (zh, ja, th, ...) use `padding="script"`:
+an entry is padded only on a side whose end character is not such a script's letter or
+punctuation (`pad_entry`), so "猫" matches inside "黒い猫の写真". The text's spacing is unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import string
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -33,6 +38,71 @@ def naive_match(text: str, entries: Sequence[str]) -> list[int]:
     return [i for i, entry in enumerate(entries) if f" {entry} " in spaced]
 
 
+#: Padding modes: "both" (MetaCLIP 1, every entry) or "script" (MetaCLIP 2 no-space scripts).
+PADDINGS = ("both", "script")
+
+#: Code point ranges of scripts written without spaces between words (inclusive bounds): the
+#: reference's CJK ideograph and Thai/Lao/Burmese/Khmer/Tibetan blocks, plus kana, Bopomofo and
+#: the ideographic iteration marks, which the reference leaves out (see docs/worldwide.md).
+UNSPACED_RANGES = (
+    (0x0E00, 0x0E7F),  # Thai
+    (0x0E80, 0x0EFF),  # Lao
+    (0x0F00, 0x0FFF),  # Tibetan
+    (0x1000, 0x109F),  # Myanmar (Burmese)
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x2EFF),  # CJK Radicals Supplement
+    (0x2F00, 0x2FDF),  # Kangxi Radicals
+    (0x2FF0, 0x2FFF),  # Ideographic Description Characters
+    (0x3005, 0x3007),  # 々 〆 〇
+    (0x3040, 0x309F),  # Hiragana
+    (0x30A0, 0x30FF),  # Katakana (with the prolonged sound mark)
+    (0x3100, 0x312F),  # Bopomofo
+    (0x31F0, 0x31FF),  # Katakana Phonetic Extensions
+    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
+    (0xFF66, 0xFF9F),  # Halfwidth Katakana
+    (0x20000, 0x2EBEF),  # CJK Unified Ideographs Extensions B-F
+)
+
+#: ASCII punctuation plus the CJK marks of ALGORITHM.md section 2 (full-width forms).
+PUNCTUATION = frozenset(string.punctuation) | frozenset(
+    "，。、；：？！“”‘’（）【】《》〈〉「」『』～—"
+)
+
+
+def is_unspaced_char(char: str) -> bool:
+    """True for a letter of a no-space script or a punctuation mark: no padding beside it."""
+    if char in PUNCTUATION:
+        return True
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in UNSPACED_RANGES)
+
+
+def pad_entry(entry: str, padding: str = "both") -> str:
+    """The key searched in `spacing(text)`; "script" skips the space beside unspaced ends."""
+    if padding == "both" or not entry:
+        return f" {entry} "
+    left = "" if is_unspaced_char(entry[0]) else " "
+    right = "" if is_unspaced_char(entry[-1]) else " "
+    return f"{left}{entry}{right}"
+
+
+def naive_match_script(text: str, entries: Sequence[str]) -> list[int]:
+    """The MetaCLIP 2 rule entry by entry: the oracle for `Matcher(..., padding="script")`."""
+    spaced = spacing(text)
+    found = []
+    for i, entry in enumerate(entries):
+        key = entry
+        if not entry or not is_unspaced_char(entry[0]):
+            key = " " + key
+        if not entry or not is_unspaced_char(entry[-1]):
+            key = key + " "
+        if key in spaced:
+            found.append(i)
+    return found
+
+
 def entries_digest(entries: Sequence[str]) -> str:
     """Content hash of an entry list (order matters: ids are positions)."""
     h = hashlib.sha256()
@@ -51,11 +121,15 @@ def cache_dir() -> Path:
     return Path(xdg) / "metaclip-sql"
 
 
-def build_automaton(entries: Sequence[str]) -> ahocorasick.Automaton:
-    """One automaton over `" " + entry + " "`; a key's value is the tuple of ids that share it."""
+def build_automaton(entries: Sequence[str], padding: str = "both") -> ahocorasick.Automaton:
+    """One automaton over the padded entries; a key's value is the tuple of ids that share it.
+
+    It reports every occurrence of every key, so the ids found are exactly the entries whose
+    key is a substring of the spaced text: the naive loop's set, for either padding.
+    """
     ids_by_key: dict[str, list[int]] = {}
     for i, entry in enumerate(entries):
-        ids_by_key.setdefault(f" {entry} ", []).append(i)
+        ids_by_key.setdefault(pad_entry(entry, padding), []).append(i)
     automaton = ahocorasick.Automaton()
     for key, ids in ids_by_key.items():
         automaton.add_word(key, tuple(ids))
@@ -63,17 +137,22 @@ def build_automaton(entries: Sequence[str]) -> ahocorasick.Automaton:
     return automaton
 
 
-def load_automaton(entries: Sequence[str], use_cache: bool = True) -> ahocorasick.Automaton:
+def load_automaton(
+    entries: Sequence[str], use_cache: bool = True, padding: str = "both"
+) -> ahocorasick.Automaton:
     """The automaton for `entries`, from the on-disk cache when present, else built and cached."""
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be one of {', '.join(PADDINGS)}, got {padding!r}")
     if not use_cache:
-        return build_automaton(entries)
-    path = cache_dir() / f"automaton-{entries_digest(entries)[:32]}.pkl"
+        return build_automaton(entries, padding)
+    mode = "" if padding == "both" else f"{padding}-"
+    path = cache_dir() / f"automaton-{mode}{entries_digest(entries)[:32]}.pkl"
     try:
         with path.open("rb") as f:
             return pickle.load(f)
     except (OSError, pickle.UnpicklingError, EOFError):
         pass
-    automaton = build_automaton(entries)
+    automaton = build_automaton(entries, padding)
     _write_atomically(path, pickle.dumps(automaton, protocol=pickle.HIGHEST_PROTOCOL))
     return automaton
 
@@ -90,11 +169,15 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 class Matcher:
-    """Match texts against one metadata list; equals `naive_match` on every input."""
+    """Match texts against one metadata list; equals `naive_match` on every input
+    (`naive_match_script` with `padding="script"`)."""
 
-    def __init__(self, entries: Sequence[str], use_cache: bool = True) -> None:
+    def __init__(
+        self, entries: Sequence[str], use_cache: bool = True, padding: str = "both"
+    ) -> None:
         self.size = len(entries)
-        self._automaton = load_automaton(entries, use_cache) if entries else None
+        self.padding = padding
+        self._automaton = load_automaton(entries, use_cache, padding) if entries else None
 
     def match(self, text: str) -> list[int]:
         """Sorted, distinct ids of the entries that occur in `spacing(text)`."""
