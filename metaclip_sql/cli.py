@@ -56,9 +56,19 @@ def extract(
     inputs: list[str] = typer.Argument(..., help="WARC/WAT shards: files, directories or globs."),
     out: Path = typer.Option(Path("matched"), "--out", "-o", help="Output directory."),
     metadata: Path | None = typer.Option(
-        None, "--metadata", "-m", help="Metadata list (JSON list, .gz, or one entry per line)."
+        None,
+        "--metadata",
+        "-m",
+        help="Metadata list (JSON list, .gz, or one entry per line), or a folder of <lang>.json "
+        "lists: each text is matched against its language's list (MetaCLIP 2).",
     ),
     lang: str = typer.Option("en", "--lang", help="Languages to keep: en, all, or a list de,fr."),
+    lang_map: Path | None = typer.Option(
+        None,
+        "--lang-map",
+        metavar="FILE",
+        help="lid.176 label -> metadata language map (JSON); default: the bundled one.",
+    ),
     workers: int = typer.Option(0, "--workers", "-w", help="Shards in parallel (0: all cores)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Redo shards already complete."),
     keep_unmatched: bool = typer.Option(
@@ -85,7 +95,13 @@ def extract(
     shards = _or_exit(expand_inputs, inputs)
     with ShardProgress(len(shards)) as progress:
         summary = _or_exit(
-            run_extract, shards, options, metadata, workers or default_workers(), progress
+            run_extract,
+            shards,
+            options,
+            metadata,
+            workers or default_workers(),
+            progress,
+            lang_map,
         )
     _print_extract_summary(summary, out)
     if summary.failed:
@@ -101,6 +117,10 @@ def _print_extract_summary(summary, out: Path) -> None:
     order = ("records", "html_pages", "wat_pages", "img_tags", "texts", "deduped_texts")
     order += ("matched_texts", "rows", "non_http_urls", "errors")
     typer.echo("  " + ", ".join(f"{k} {int(totals[k]):,}" for k in order))
+    if totals.get("no_metadata_texts"):
+        typer.echo(
+            f"  dropped: no metadata for their language {int(totals['no_metadata_texts']):,}"
+        )
     seconds = totals["seconds"]
     pages = totals["html_pages"] + totals["wat_pages"]
     if seconds > 0 and pages:

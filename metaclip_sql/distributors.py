@@ -21,6 +21,7 @@ from pathlib import Path
 
 from metaclip_sql.extract import ExtractOptions, ShardStats, extract_shard
 from metaclip_sql.heartbeat import Heartbeat
+from metaclip_sql.lang_metadata import LanguageMatchers
 from metaclip_sql.lid import LanguageId
 from metaclip_sql.matching import Matcher
 
@@ -33,7 +34,7 @@ _POLL_SECONDS = 0.2
 class WorkerContext:
     """What every shard worker needs; loaded once in the parent, inherited by forked children."""
 
-    matcher: Matcher
+    matcher: Matcher | LanguageMatchers
     lid: LanguageId | None
     options: ExtractOptions
 

@@ -2,7 +2,9 @@
 
 Records stream from the reader; each page yields (image url, text key, text) triples; a
 (uuid, text) pair is kept once per shard; texts are matched against the metadata, then
-language-identified (matching first: it is cheaper and drops most texts). Rows are written in
+language-identified (matching first: it is cheaper and drops most texts). With per-language
+metadata (`LanguageMatchers`, MetaCLIP 2) lid runs first, since it picks the list to match
+against; texts whose language has no list are counted and dropped. Rows are written in
 batches to a temporary file renamed when the shard is complete, with the shard's counts in the
 Parquet key-value metadata under `metaclip_sql.stats`.
 """
@@ -24,6 +26,7 @@ import pyarrow.parquet as pq
 from metaclip_sql import __version__
 from metaclip_sql.heartbeat import Heartbeat
 from metaclip_sql.html import PageCounts, image_texts
+from metaclip_sql.lang_metadata import LanguageMatchers
 from metaclip_sql.lid import LanguageId
 from metaclip_sql.matching import Matcher
 from metaclip_sql.readers import DEFAULT_MAX_RECORD_BYTES, ReadCounts, ShardReadError, iter_records
@@ -60,6 +63,7 @@ class ShardStats:
     texts: int = 0
     deduped_texts: int = 0
     matched_texts: int = 0
+    no_metadata_texts: int = 0  # per-language metadata only: the text's language has no list
     rows: int = 0
     non_http_urls: int = 0
     unresolvable_urls: int = 0
@@ -112,7 +116,7 @@ class _Rows:
 def extract_shard(
     shard: Path,
     options: ExtractOptions,
-    matcher: Matcher,
+    matcher: Matcher | LanguageMatchers,
     lid: LanguageId,
     heartbeat: Heartbeat | None = None,
     skip_pages: Mapping[int, str] | None = None,
@@ -172,7 +176,7 @@ def _note(stats: ShardStats, offset: int | None, message: str) -> None:
 def _fill(
     shard: Path,
     options: ExtractOptions,
-    matcher: Matcher,
+    matcher: Matcher | LanguageMatchers,
     lid: LanguageId,
     heartbeat: Heartbeat,
     skip: dict[int, str],
@@ -183,6 +187,7 @@ def _fill(
     page = PageCounts()
     read = ReadCounts()
     langs, keep_unmatched, name = options.langs, options.keep_unmatched, shard.name
+    by_lang = matcher if isinstance(matcher, LanguageMatchers) else None
     records = iter_records(
         shard, lambda off, msg: _note(stats, off, msg), read, options.max_record_bytes
     )
@@ -215,6 +220,13 @@ def _fill(
                 continue
             seen.add(digest)
             stats.deduped_texts += 1
+            if by_lang is not None:
+                routed = _route(text, by_lang, lid, langs, keep_unmatched, stats)
+                if routed is None:
+                    continue
+                lang, score, ids = routed
+                rows.add(uuid, url, text, key, lang, score, ids, page_url, name)
+                continue
             ids = matcher.match(text)
             if ids:
                 stats.matched_texts += 1
@@ -229,6 +241,33 @@ def _fill(
     stats.non_http_urls = page.non_http_urls
     stats.unresolvable_urls = page.unresolvable_urls
     stats.decoded_by_detection = page.decoded_by_detection
+
+
+def _route(
+    text: str,
+    by_lang: LanguageMatchers,
+    lid: LanguageId,
+    langs: frozenset[str] | None,
+    keep_unmatched: bool,
+    stats: ShardStats,
+) -> tuple[str, float, list[int]] | None:
+    """MetaCLIP 2: (metadata language, lid score, ids in that language's list), or None to drop.
+
+    `--lang` selects metadata languages (after the lang map), which is what `lang` holds.
+    """
+    label, score = lid.predict(text)
+    lang, lang_matcher = by_lang.route(label)
+    if langs is not None and lang not in langs:
+        return None
+    if lang_matcher is None:
+        stats.no_metadata_texts += 1
+        return None
+    ids = lang_matcher.match(text)
+    if ids:
+        stats.matched_texts += 1
+    elif not keep_unmatched:
+        return None
+    return lang, score, ids
 
 
 def read_stats(path: Path) -> dict | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from metaclip_sql.distributors import ProgressCallback, WorkerContext, run_local
 from metaclip_sql.extract import ExtractOptions, ShardStats
+from metaclip_sql.lang_metadata import LanguageMatchers, load_lang_map
 from metaclip_sql.lid import default_language_id
 from metaclip_sql.matching import Matcher
 from metaclip_sql.metadata import load_entries
@@ -75,16 +76,34 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     return list(found)
 
 
+def load_matcher(
+    metadata: str | Path | None,
+    langs: frozenset[str] | None,
+    lang_map: str | Path | None = None,
+) -> Matcher | LanguageMatchers:
+    """One Matcher for a list file (or the bundled list), per-language matchers for a folder."""
+    if metadata is not None and Path(metadata).is_dir():
+        return LanguageMatchers(metadata, load_lang_map(lang_map), langs)
+    if lang_map is not None:
+        raise InputError("--lang-map needs --metadata to be a folder of <lang>.json lists")
+    return Matcher(load_entries(metadata))
+
+
 def run_extract(
     inputs: Sequence[str | Path],
     options: ExtractOptions,
     metadata: str | Path | None = None,
     workers: int = 1,
     on_progress: ProgressCallback | None = None,
+    lang_map: str | Path | None = None,
 ) -> ExtractSummary:
-    """Extract every input shard; shards that fail are reported, the others complete."""
+    """Extract every input shard; shards that fail are reported, the others complete.
+
+    `metadata` may be a folder of `<lang>.json` lists: each text is then matched against its
+    own language's list (MetaCLIP 2), routed through `lang_map` (default: the bundled one).
+    """
     shards = expand_inputs(inputs)
-    matcher = Matcher(load_entries(metadata))
+    matcher = load_matcher(metadata, options.langs, lang_map)
     context = WorkerContext(matcher, default_language_id(), options)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     stats = run_local(shards, context, min(workers, len(shards)), on_progress)
