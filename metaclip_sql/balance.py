@@ -30,9 +30,7 @@ from metaclip_sql.schema import PAIRS_COLUMNS, PAIRS_SCHEMA
 SQL_VERSION = "metaclip_v1"
 DEFAULT_SEED = 0
 UNITS = ("pair", "image")
-DRAW_FUNCTION = (
-    "md5_number(seed || 0x1f || uuid || 0x1f || text || 0x1f || entry_id) >> 75, over 2^53"
-)
+DRAW_FUNCTION = "md5_number(concat_ws(chr(31), seed, uuid, text, entry_id)) >> 75, over 2^53"
 
 
 class BalanceError(ValueError):
@@ -150,12 +148,16 @@ def _balance(
     if unit == "image":
         steps.run("041_sample_image.sql")
     if run.dry_run:
-        con.table("curated").create_view("kept_rows")
+        steps.run("055_kept_total.sql")
     else:
         steps.run("050_write_curated.sql", path=str(run.temp("curated.parquet")))
         con.read_parquet(str(run.temp("curated.parquet"))).create_view("kept_rows")
-    steps.run("060_kept_counts.sql")
-    steps.run("070_write_entry_counts.sql", path=str(run.temp("entry_counts.parquet")))
+        steps.run("060_kept_counts.sql")
+    steps.run(
+        "070_write_entry_counts.sql",
+        path=str(run.temp("entry_counts.parquet")),
+        with_kept=not run.dry_run,
+    )
     counts["kept"] = _scalar(con, "kept_counts", "kept", "entry_id", -1)
     counts["entries"], counts["head_entries"] = int(n_entries), int(head_entries)
     steps.seconds["total"] = time.perf_counter() - started

@@ -16,8 +16,8 @@ SEPARATOR = "\x1f"
 def draw(seed: int, uuid: str, text: str, entry_id: int) -> float:
     """The uniform draw in [0, 1) of one (pair, entry) row, fixed by the seed.
 
-    md5 of `seed, uuid, text, entry_id` joined by U+001F, read as a little-endian 128-bit
-    integer (DuckDB's `md5_number`), top 53 bits over 2^53.
+    md5 of `seed, uuid, text, entry_id` joined by U+001F (SQL: `concat_ws(chr(31), ...)`), read
+    as a little-endian 128-bit integer (DuckDB's `md5_number`), top 53 bits over 2^53.
     """
     key = SEPARATOR.join((str(seed), uuid, text, str(entry_id)))
     return (_md5_number(key) >> 75) / 2.0**53

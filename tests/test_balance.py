@@ -191,6 +191,9 @@ def test_dry_run_counts_what_a_run_keeps_and_writes_no_rows(
     assert (
         json.loads((tmp_path / "manifest.dry-run.json").read_text())["counts"]["kept"] == dry.kept
     )
+    rows = pq.read_table(tmp_path / "entry_counts.dry-run.parquet").to_pylist()
+    assert {r["entry_id"]: r["count"] for r in rows} == pool.entry_counts()
+    assert all(r["kept"] is None for r in rows), "a dry run does not count kept pairs per entry"
 
 
 def test_manifest_records_the_run(pool: Pool, balanced) -> None:

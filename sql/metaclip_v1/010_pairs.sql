@@ -8,8 +8,9 @@
 --
 -- A candidate is a row with at least one matched entry and a selected language. `extract` writes
 -- one row per (uuid, text) per shard; the same pair seen in several shards is kept once, from the
--- row that sorts first by (shard, page_url, url, text_key, lang, lang_score, entry_ids, filename,
--- file_row_number), so the choice does not depend on the order the inputs were given in.
+-- row with the smallest `shard` (the crawl file's name), so the choice depends on the data, not
+-- on the order the inputs were given in. Rows tied on shard come from the same crawl file
+-- extracted twice and are identical but for their file; the first file by path wins.
 -- Duplicates are found in two passes: a group-by on DuckDB's 64-bit hash(uuid, text) finds the
 -- few keys seen more than once, then an exact window over those rows only ranks them. The hash is
 -- an accelerator: a collision only adds rows to the exact pass, it never changes the result.
@@ -35,8 +36,7 @@ FROM (
         entry_ids,
         row_number() OVER (
             PARTITION BY uuid, text
-            ORDER BY shard, page_url, url, text_key, lang, lang_score, entry_ids, filename,
-                file_row_number
+            ORDER BY shard, filename, file_row_number
         ) AS rank_in_pair
     FROM candidates
     WHERE hash(uuid, text) IN (SELECT key FROM duplicate_keys)

@@ -1,5 +1,5 @@
 -- Step 6: how many kept pairs match each entry.
--- Inputs:  kept_rows (view: the curated rows; the written file, or the curated view in a dry run)
+-- Inputs:  kept_rows (view over the curated.parquet just written)
 -- Output:  kept_counts (table: entry_id, kept; entry_id -1 holds the number of kept pairs)
 -- Grain:   one row per entry.
 

@@ -1,0 +1,274 @@
+"""Benchmark: `balance` against the reference numpy code and the I/O floor, in one run.
+
+For each pool size (texts; 1-10 entries a text, mean about 2.4, Zipf-like over 500k entries,
+2% of pairs repeated in a second shard, Parquet shards in the extract schema) it times, each in
+its own process so peak memory (ru_maxrss) is the step's own:
+
+- numpy: the reference (MetaCLIP's entry_count.py + balance_sampling.py): `np.unique` counts over
+  the (entry_id, text_id) uint32 array, then one draw per row; kept text ids only. Timed from the
+  array in memory; run by `--numpy-python` (numpy 2.2: numpy 2.4's np.unique is much slower).
+- dry-run: `balance --dry-run` (counts, dedup, probabilities and every decision; no rows written).
+- balance: `balance` end to end (curated.parquet, entry_counts.parquet, manifest.json).
+- copy: the I/O floor, DuckDB copying the whole pool, all columns, to one zstd Parquet file.
+
+Runs are interleaved and medians reported, with the ratios dry-run / numpy and balance / copy.
+
+    python bench/balance.py [--sizes 1M,10M] [--runs 3] [--t 20000]
+        [--numpy-python /tmp/venv-np22/bin/python] [--workdir /tmp/metaclip-bench-balance]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ENTRIES = 500_000
+ROWS_PER_SHARD = 500_000
+STEPS = ("numpy", "dry-run", "balance", "copy")
+
+
+def parse_size(text: str) -> int:
+    """'1M' -> 1_000_000, '500k' -> 500_000, '2000' -> 2000."""
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1].lower(), 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+# --- pool --------------------------------------------------------------------------------------
+
+
+def generate_pool(folder: Path, texts: int) -> list[Path]:
+    """Write the pool's shards with bench/sql/balance_pool.sql; return their paths."""
+    import duckdb
+
+    from metaclip_sql.sqlrunner import SqlFile, run
+
+    sql = _bench_sql("balance_pool.sql")
+    folder.mkdir(parents=True, exist_ok=True)
+    shards = max(4, -(-texts // ROWS_PER_SHARD))
+    bounds = [texts * s // shards for s in range(shards + 1)]
+    files = []
+    con = duckdb.connect()
+    for s in range(shards):
+        prev = (s - 1) % shards
+        path = folder / f"shard-{s:05d}.parquet"
+        params = {
+            "lo": bounds[s],
+            "hi": bounds[s + 1],
+            "dup_lo": bounds[prev],
+            "dup_hi": bounds[prev + 1],
+            "dup_permille": 20,
+            "entries": ENTRIES,
+            "shard": f"CC-MAIN-2024-10-{s:05d}.warc.gz",
+            "path": str(path),
+        }
+        run(con, SqlFile(sql.name, sql.text), params)
+        files.append(path)
+    con.close()
+    return files
+
+
+def write_metadata(path: Path) -> Path:
+    """A 500k-entry list, so entry_counts.parquet gets names as in real use."""
+    path.write_text(json.dumps([f"entry {i}" for i in range(ENTRIES)]))
+    return path
+
+
+def write_inverted_index(files: list[Path], path: Path) -> int:
+    """The reference's (entry_id, text_id) uint32 array, saved as .npy; returns its rows."""
+    import duckdb
+    import numpy as np
+
+    from metaclip_sql.sqlrunner import run
+
+    con = duckdb.connect()
+    con.read_parquet([str(f) for f in files]).create_view("pool")
+    columns = run(con, _bench_sql("balance_inverted_index.sql")).fetchnumpy()
+    index = np.empty((len(columns["entry_id"]), 2), dtype=np.uint32)
+    index[:, 0], index[:, 1] = columns["entry_id"], columns["text_id"]
+    np.save(path, index)
+    return len(index)
+
+
+def _bench_sql(name: str):
+    from metaclip_sql.sqlrunner import SqlFile
+
+    path = HERE / "sql" / name
+    return SqlFile(name=f"bench/sql/{name}", text=path.read_text(encoding="utf-8"))
+
+
+# --- children: one measured step per process -------------------------------------------------
+
+
+def child_numpy(index_path: str, t: float) -> dict:
+    """The reference code on the in-memory array (np.load is not timed)."""
+    import numpy as np
+
+    index = np.load(index_path)
+    started = time.perf_counter()
+    entry_ids, counts = np.unique(index[:, 0], return_counts=True)
+    entry_count = np.zeros(ENTRIES, dtype=np.uint64)
+    entry_count[entry_ids] += counts.astype(np.uint64)
+    per_row = entry_count[index[:, 0]]
+    per_row[per_row < t] = t
+    probs = t / per_row
+    selected = np.random.random_sample((index.shape[0],)) < probs
+    kept = np.sort(np.unique(index[:, 1][selected]))
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "kept": int(kept.shape[0]), "numpy": np.__version__}
+
+
+def child_balance(pool: str, out: str, metadata: str, t: float, dry_run: bool) -> dict:
+    from metaclip_sql.balance import balance
+
+    started = time.perf_counter()
+    result = balance([pool], t=t, out=out, metadata=metadata, dry_run=dry_run)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "kept": result.kept,
+        "pairs": result.counts["pairs"],
+        "steps": result.seconds,
+    }
+
+
+def child_copy(pool: str, out: str) -> dict:
+    import duckdb
+
+    from metaclip_sql.sqlrunner import run
+
+    started = time.perf_counter()
+    con = duckdb.connect(config={"preserve_insertion_order": False})
+    con.read_parquet(str(Path(pool) / "*.parquet")).create_view("pool")
+    run(con, _bench_sql("balance_copy_floor.sql"), {"path": out})
+    con.close()
+    return {"seconds": time.perf_counter() - started}
+
+
+def run_child(python: str, args: list[str]) -> dict:
+    """Run one step in a fresh process; its JSON line plus its own peak memory."""
+    cmd = [python, str(Path(__file__).resolve()), "--child", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=HERE.parent)
+    if done.returncode != 0:
+        raise SystemExit(f"step {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child_main(argv: list[str]) -> None:
+    step, *rest = argv
+    if step == "numpy":
+        result = child_numpy(rest[0], float(rest[1]))
+    elif step in ("dry-run", "balance"):
+        result = child_balance(rest[0], rest[1], rest[2], float(rest[3]), step == "dry-run")
+    else:
+        result = child_copy(rest[0], rest[1])
+    result["max_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(json.dumps(result))
+
+
+# --- driver ------------------------------------------------------------------------------------
+
+
+def bench_size(texts: int, args: argparse.Namespace) -> dict:
+    work = args.workdir / f"pool-{texts}"
+    shutil.rmtree(work, ignore_errors=True)
+    started = time.perf_counter()
+    files = generate_pool(work / "shards", texts)
+    metadata = write_metadata(work / "metadata.json")
+    rows = write_inverted_index(files, work / "inverted.npy")
+    pool_bytes = sum(f.stat().st_size for f in files)
+    print(
+        f"\n{texts:,} texts: {len(files)} shards, {pool_bytes / 1e9:.2f} GB, {rows:,} "
+        f"(text, entry) rows; generated in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    steps = {
+        "numpy": (args.numpy_python, ["numpy", str(work / "inverted.npy"), str(args.t)]),
+        "dry-run": (
+            sys.executable,
+            ["dry-run", str(work / "shards"), str(work / "out"), str(metadata), str(args.t)],
+        ),
+        "balance": (
+            sys.executable,
+            ["balance", str(work / "shards"), str(work / "out"), str(metadata), str(args.t)],
+        ),
+        "copy": (sys.executable, ["copy", str(work / "shards"), str(work / "copy.parquet")]),
+    }
+    results: dict[str, list[dict]] = {name: [] for name in STEPS}
+    for run in range(args.runs):
+        for name in STEPS:
+            result = run_child(*steps[name])
+            results[name].append(result)
+            print(
+                f"  run {run + 1} {name:8s} {result['seconds']:7.2f} s  {result['max_rss_gb']:.2f} GB",
+                flush=True,
+            )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"texts": texts, "rows": rows, "pool_bytes": pool_bytes, "results": results}
+
+
+def report(size: dict) -> dict:
+    med = {name: statistics.median(r["seconds"] for r in size["results"][name]) for name in STEPS}
+    peak = {name: max(r["max_rss_gb"] for r in size["results"][name]) for name in STEPS}
+    balance_run = size["results"]["balance"][0]
+    summary = {
+        "texts": size["texts"],
+        "rows": size["rows"],
+        "median_seconds": med,
+        "peak_rss_gb": peak,
+        "dry_run_over_numpy": med["dry-run"] / med["numpy"],
+        "balance_over_copy": med["balance"] / med["copy"],
+        "kept": balance_run["kept"],
+        "pairs": balance_run["pairs"],
+        "numpy_version": size["results"]["numpy"][0]["numpy"],
+        "balance_steps_first_run": balance_run["steps"],
+    }
+    print(
+        f"\n== {size['texts']:,} texts ({size['rows']:,} rows), median of {len(size['results']['numpy'])} runs"
+    )
+    for name in STEPS:
+        print(f"  {name:8s} {med[name]:7.2f} s   peak {peak[name]:.2f} GB")
+    print(
+        f"  dry-run / numpy {summary['dry_run_over_numpy']:.2f}x   "
+        f"balance / copy floor {summary['balance_over_copy']:.2f}x   "
+        f"kept {summary['kept']:,} of {summary['pairs']:,} pairs (numpy {summary['numpy_version']})"
+    )
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1M,10M", help="Pool sizes in texts, e.g. 1M,10M,50M.")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--t", type=float, default=20000)
+    parser.add_argument(
+        "--numpy-python",
+        default="/tmp/venv-np22/bin/python"
+        if Path("/tmp/venv-np22/bin/python").exists()
+        else sys.executable,
+        help="Python that runs the numpy reference (a venv with numpy 2.2).",
+    )
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/metaclip-bench-balance"))
+    parser.add_argument("--keep", action="store_true", help="Keep the generated pools.")
+    parser.add_argument("--json", type=Path, help="Also write the summary here.")
+    args = parser.parse_args()
+    print(f"cores {os.cpu_count()}, t={args.t:g}, numpy reference run by {args.numpy_python}")
+    summaries = [report(bench_size(parse_size(s), args)) for s in args.sizes.split(",")]
+    if args.json:
+        args.json.write_text(json.dumps(summaries, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_main(sys.argv[2:])
+    else:
+        main()
