@@ -48,6 +48,11 @@ def _or_exit(fn: Callable[..., T], *args: object) -> T:
         raise typer.Exit(2) from None
 
 
+def _usage_error(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
 # --- extract -----------------------------------------------------------------------------------
 
 
@@ -141,21 +146,61 @@ def balance(
     ),
     out: Path = typer.Option(Path("balanced"), "--out", "-o", help="Output directory."),
     seed: int = typer.Option(0, "--seed", help="Names the sample: same seed, same rows."),
-    lang: str = typer.Option("en", "--lang", help="Languages to keep: en, all, or a list de,fr."),
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        help="Languages to keep: en, all, or a list de,fr (default en; all with --worldwide).",
+    ),
     metadata: Path | None = typer.Option(
-        None, "--metadata", "-m", help="The metadata list extract used (names the entries)."
+        None,
+        "--metadata",
+        "-m",
+        help="The metadata list extract used (names the entries); with --worldwide its folder.",
     ),
     valid_uuids: list[Path] | None = typer.Option(
         None, "--valid-uuids", help="Keep only these images: Parquet (uuid or url) or text files."
     ),
-    unit: str = typer.Option("pair", "--unit", help="pair (MetaCLIP 1) or image (MetaCLIP 2)."),
+    unit: str | None = typer.Option(
+        None, "--unit", help="pair (MetaCLIP 1, the default) or image (MetaCLIP 2, --worldwide's)."
+    ),
     memory_limit: str | None = typer.Option(None, "--memory-limit", help="DuckDB limit, e.g. 4GB."),
     threads: int = typer.Option(0, "--threads", help="DuckDB threads (0: all cores)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Count and decide, write no rows."),
+    worldwide: bool = typer.Option(
+        False, "--worldwide", help="MetaCLIP 2: a threshold per language (sql/metaclip_v2)."
+    ),
+    t_en: float | None = typer.Option(
+        None, "--t-en", help="With --worldwide: English's threshold (default 170000)."
+    ),
 ) -> None:
     """Balance pairs per metadata entry (MetaCLIP Algorithm 1) with versioned SQL in DuckDB."""
     from metaclip_sql.balance import balance as run_balance
 
+    if worldwide:
+        from metaclip_sql.worldwide import DEFAULT_T_EN, balance_worldwide
+
+        if t is not None or p is not None:
+            _usage_error("--worldwide takes --t-en (English's threshold), not --t or --p")
+        result = _or_exit(
+            lambda: balance_worldwide(
+                inputs,
+                t_en=DEFAULT_T_EN if t_en is None else t_en,
+                out=out,
+                seed=seed,
+                lang=lang or "all",
+                metadata=metadata,
+                valid_uuids=valid_uuids or (),
+                unit=unit or "image",
+                memory_limit=memory_limit,
+                threads=threads or None,
+                dry_run=dry_run,
+            )
+        )
+        typer.echo(result.summary())
+        return
+    if t_en is not None:
+        _usage_error("--t-en needs --worldwide")
+    lang, unit = lang or "en", unit or "pair"
     result = _or_exit(
         lambda: run_balance(
             inputs,
