@@ -263,7 +263,7 @@ def _define_inputs(
 
 def _check_pool(con: duckdb.DuckDBPyConnection, lists: dict[str, list[str]] | None) -> None:
     """Stop early, with the reason: no pairs, no English anchor, ids beyond a language's list."""
-    relation = con.table("entry_counts")
+    relation = con.table("lang_entry_counts")
     tops = relation.max("entry_id", groups="lang", projected_columns="lang").fetchall()
     if not tops:
         raise BalanceError("no candidate pairs: no input row of the selected languages has a match")

@@ -1,7 +1,8 @@
 -- Step 2 (worldwide): how many candidate texts match each entry of each language's list.
 -- Inputs:  candidates, duplicate_rows (from 010_pairs.sql)
 -- Output:  match_counts (table: lang, entry_id, count; entry_id -1 holds the language's pairs)
---          entry_counts (table: lang, entry_id INTEGER, count BIGINT, entries matched at least once)
+--          lang_entry_counts (table: lang, entry_id INTEGER, count BIGINT; entries matched at
+--                             least once)
 -- Grain:   one row per (lang, entry).
 -- Counted as (rows of every candidate) minus (rows dropped as duplicates), as in metaclip_v1.
 -- Entry ids of different languages are different entries: the key is (lang, entry_id).
@@ -24,7 +25,7 @@ SELECT
 FROM seen
 LEFT JOIN dropped USING (lang, entry_id);
 
-CREATE OR REPLACE TEMP TABLE entry_counts AS
+CREATE OR REPLACE TEMP TABLE lang_entry_counts AS
 SELECT lang, entry_id, count
 FROM match_counts
 WHERE entry_id >= 0 AND count > 0;

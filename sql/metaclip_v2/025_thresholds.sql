@@ -1,5 +1,6 @@
 -- Step 2b (worldwide): one threshold per language, all with English's tail proportion.
--- Inputs:  entry_counts (from 020_entry_counts.sql), $t_en (DOUBLE > 0, e.g. 170000),
+-- Inputs:  lang_entry_counts (table: lang, entry_id, count; from 020_entry_counts.sql, or from
+--          explore's stats_lang_counts.sql), $t_en (DOUBLE > 0, e.g. 170000),
 --          $anchor (VARCHAR, 'en': the language t_en is given for)
 -- Output:  lang_thresholds (table: lang, t, p), one row per language with candidates
 -- Grain:   one row per language.
@@ -9,14 +10,14 @@
 -- cumulative share at each position (a window over the sorted counts), and pick the count at the
 -- position whose share is closest to p, the first such position on a tie (numpy's argmin, as in
 -- the reference's curate.py). The anchor keeps t_en itself, as the reference does.
--- Entries never matched are not in entry_counts; the reference's arrays hold them as zeros, which
--- only matters for a p below a language's smallest non-zero share (the reference then gives t = 0
--- and samples nothing; here t is the smallest count and the language keeps everything).
+-- Entries never matched are not in lang_entry_counts; the reference's arrays hold them as zeros,
+-- which only matters for a p below a language's smallest non-zero share (the reference then gives
+-- t = 0 and samples nothing; here t is the smallest count and the language keeps everything).
 
 CREATE OR REPLACE TEMP TABLE lang_thresholds AS
 WITH anchor AS (
     SELECT coalesce(sum(count) FILTER (WHERE count < $t_en::DOUBLE) / sum(count), 0.0) AS p
-    FROM entry_counts
+    FROM lang_entry_counts
     WHERE lang = $anchor
 ),
 shares AS (
@@ -25,7 +26,7 @@ shares AS (
         count,
         sum(count) OVER (PARTITION BY lang ORDER BY count ROWS UNBOUNDED PRECEDING)
             / sum(count) OVER (PARTITION BY lang) AS share
-    FROM entry_counts
+    FROM lang_entry_counts
 ),
 ranked AS (
     SELECT

@@ -1,5 +1,5 @@
 -- Step 3 (worldwide): each (lang, entry)'s keep probability, prob = least(1, t_lang / count).
--- Inputs:  entry_counts (020), lang_thresholds (025), match_counts (020)
+-- Inputs:  lang_entry_counts (020), lang_thresholds (025), match_counts (020)
 -- Output:  entry_probs  (table: lang, entry_id, count, prob)
 --          prob_vectors (table: lang, probs DOUBLE[] with probs[entry_id + 1] = prob, 1.0 for
 --                        entries never matched), so sampling looks entries up without a join
@@ -8,13 +8,13 @@
 
 CREATE OR REPLACE TEMP TABLE entry_probs AS
 SELECT c.lang, c.entry_id, c.count, least(1.0, t.t / c.count) AS prob
-FROM entry_counts AS c
+FROM lang_entry_counts AS c
 JOIN lang_thresholds AS t USING (lang);
 
 CREATE OR REPLACE TEMP TABLE prob_vectors AS
 WITH ids AS (
     SELECT lang, unnest(range(max(entry_id) + 1))::INTEGER AS entry_id
-    FROM entry_counts
+    FROM lang_entry_counts
     GROUP BY lang
 )
 SELECT ids.lang, list(coalesce(p.prob, 1.0) ORDER BY ids.entry_id) AS probs
