@@ -308,6 +308,14 @@ def _metadata_option() -> Path | None:
     )
 
 
+def _lang_option() -> str | None:
+    return typer.Option(
+        None,
+        "--lang",
+        help="Only this language (a worldwide pool: --metadata may be its <lang>.json folder).",
+    )
+
+
 def _t_option() -> list[float] | None:
     return typer.Option(None, "--t", help="Threshold t; repeat (default: 20000 and 170000).")
 
@@ -360,13 +368,30 @@ def stats(
     ),
     top: int = typer.Option(20, "--top", help="Head entries and languages listed."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object, for scripts."),
+    lang: str | None = _lang_option(),
+    t_en: float | None = typer.Option(
+        None, "--t-en", help="Also each language's t at English's tail proportion (worldwide)."
+    ),
 ) -> None:
     """Entry distribution of the pool and what each threshold t would keep."""
-    from metaclip_sql.explore import compute_stats, format_stats, open_pool, stats_json
+    from metaclip_sql.explore import (
+        compute_stats,
+        format_language_thresholds,
+        format_stats,
+        language_thresholds,
+        open_pool,
+        stats_json,
+    )
 
-    with _or_exit(open_pool, data or (), metadata) as pool:
+    with _or_exit(lambda: open_pool(data or (), metadata, lang=lang)) as pool:
         result = _or_exit(compute_stats, pool, t or (), p or (), top)
-    typer.echo(stats_json(result) if as_json else format_stats(result), nl=False)
+        if t_en is not None:
+            result.language_thresholds = _or_exit(language_thresholds, pool, t_en)
+    if as_json:
+        typer.echo(stats_json(result), nl=False)
+        return
+    typer.echo(format_stats(result), nl=False)
+    typer.echo(format_language_thresholds(result.language_thresholds, top), nl=False)
 
 
 @app.command()
@@ -377,11 +402,12 @@ def plot(
     output: Path = typer.Option(
         Path("entry_counts.png"), "--output", "-o", help="Image to write (.png, .svg, .pdf)."
     ),
+    lang: str | None = _lang_option(),
 ) -> None:
     """Plot the cumulative entry-count curve capped at each t, and the count histogram."""
     from metaclip_sql.explore import DEFAULT_TS, open_pool, plot_entry_counts
 
-    with _or_exit(open_pool, data or (), metadata) as pool:
+    with _or_exit(lambda: open_pool(data or (), metadata, lang=lang)) as pool:
         result = _or_exit(plot_entry_counts, pool, output, t or DEFAULT_TS)
     typer.echo(
         f"wrote {result.path} ({result.width}x{result.height} px): "

@@ -21,12 +21,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from duckdb import ColumnExpression, ConstantExpression
 
 from metaclip_sql import sqlrunner
 from metaclip_sql.metadata import BUNDLED_METADATA, load_entries
@@ -39,6 +41,8 @@ UIS = ("duckdb", "harlequin")
 DEFAULT_TS = (20_000.0, 170_000.0)
 #: The p_to_t that balance runs (reused here so `stats --p` and `balance --p` agree).
 P_TO_T_SQL = "metaclip_v1/025_p_to_t.sql"
+#: The language whose t (`--t-en`) sets the tail proportion every language gets (MetaCLIP 2).
+WORLDWIDE_ANCHOR = "en"
 
 
 class ExploreError(ValueError):
@@ -159,20 +163,24 @@ def open_pool(
     metadata: str | Path | None = None,
     *,
     metadata_file: Path | None = None,
+    lang: str | None = None,
 ) -> Pool:
     """Open an in-memory DuckDB with the explore views over `data`.
 
     The metadata list (`metadata`, else the bundled list when it exists) is registered from
     Python; with `metadata_file` it is written there as Parquet and read back instead, so that
-    every view has SQL another DuckDB process (the shell) can replay.
+    every view has SQL another DuckDB process (the shell) can replay. With `lang` every input is
+    restricted to that language, and `metadata` may be a worldwide folder of `<lang>.json` lists.
     """
     sources = resolve_sources(data)
-    entries, metadata_path = _load_metadata(metadata)
+    entries, metadata_path = _load_metadata(metadata, lang)
     con = duckdb.connect()
     pool = Pool(con, sources, metadata_path, len(entries))
+    only = partial(_only_lang, lang=lang)
     try:
         if sources.pair_files:
-            _source(pool, "shards", _read_parquet(con, sources.pair_files, union_by_name=True))
+            shards = _read_parquet(con, sources.pair_files, union_by_name=True)
+            _source(pool, "shards", only(shards))
             _views(pool, "pairs.sql", "matches.sql")
         table = pa.table(
             {
@@ -188,13 +196,17 @@ def open_pool(
         _views(pool, "metadata.sql")
         if sources.entry_counts_file is not None:
             counts = _read_parquet(con, (sources.entry_counts_file,))
-            _source(pool, "balance_entry_counts", counts)
+            if lang is None and "lang" in counts.columns:
+                raise ExploreError(
+                    "a worldwide balance output counts entries per language: give --lang"
+                )
+            _source(pool, "balance_entry_counts", only(counts))
             _views(pool, "entry_counts_balance.sql")
         elif sources.pair_files:
             _views(pool, "entry_counts.sql")
         if sources.curated_files:
             curated = _read_parquet(con, sources.curated_files, union_by_name=True)
-            _source(pool, "balance_curated", curated)
+            _source(pool, "balance_curated", only(curated))
             _views(pool, "curated.sql")
         if pool.has("entry_counts"):
             _views(pool, "macros.sql")
@@ -204,11 +216,36 @@ def open_pool(
     return pool
 
 
-def _load_metadata(metadata: str | Path | None) -> tuple[list[str], Path | None]:
+def _load_metadata(
+    metadata: str | Path | None, lang: str | None = None
+) -> tuple[list[str], Path | None]:
     if metadata is None and not BUNDLED_METADATA.exists():
         return [], None
     path = Path(metadata) if metadata is not None else BUNDLED_METADATA
+    if path.is_dir():
+        path = _lang_list(path, lang)
     return load_entries(path), path
+
+
+def _lang_list(folder: Path, lang: str | None) -> Path:
+    """A worldwide metadata folder's list for `lang` (entry ids are per language)."""
+    from metaclip_sql.lang_metadata import metadata_files
+
+    if lang is None:
+        raise ExploreError(f"--metadata {folder} is a folder of per-language lists: give --lang")
+    files = metadata_files(folder)
+    if lang not in files:
+        raise ExploreError(f"--metadata {folder} has no list for {lang!r}")
+    return files[lang]
+
+
+def _only_lang(relation: duckdb.DuckDBPyRelation, lang: str | None) -> duckdb.DuckDBPyRelation:
+    """The rows of one language (`--lang`), or all of them."""
+    if lang is None:
+        return relation
+    if "lang" not in relation.columns:
+        raise ExploreError("--lang: this input has no lang column")
+    return relation.filter(ColumnExpression("lang") == ConstantExpression(lang))
 
 
 def _read_parquet(
@@ -333,6 +370,8 @@ class Stats:
     #: The balance output's result when one is given: curated_pairs, curated_images, t, p.
     balanced: dict[str, Any] | None
     notes: list[str]
+    #: With `--t-en` (worldwide): per language, the t `balance --worldwide` would use.
+    language_thresholds: list[dict[str, Any]] = field(default_factory=list)
 
 
 def compute_stats(
@@ -575,6 +614,51 @@ def _clip(text: str | None, width: int = 32) -> str:
     if text is None:
         return "?"
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def language_thresholds(pool: Pool, t_en: float) -> list[dict[str, Any]]:
+    """Per language: the t that `balance --worldwide --t-en` gives it and its tail proportion.
+
+    Counts (lang, entry) over the pool's matches and runs balance's own
+    `metaclip_v2/025_thresholds.sql`, so the two agree.
+    """
+    if not pool.has("matches"):
+        raise ExploreError("--t-en needs extract outputs in --data (their per-language matches)")
+    if not (t_en > 0 and math.isfinite(t_en)):
+        raise ExploreError(f"--t-en must be > 0, got {t_en}")
+    sqlrunner.run(pool.con, "explore/stats_lang_counts.sql")
+    anchor = pool.con.table("lang_entry_counts").filter(
+        ColumnExpression("lang") == ConstantExpression(WORLDWIDE_ANCHOR)
+    )
+    if not anchor.limit(1).fetchall():
+        raise ExploreError(f"--t-en: the pool has no {WORLDWIDE_ANCHOR} matches to give p")
+    params = {"t_en": float(t_en), "anchor": WORLDWIDE_ANCHOR}
+    sqlrunner.run(pool.con, "metaclip_v2/025_thresholds.sql", params)
+    return _rows(pool.con, "stats_lang_thresholds.sql")
+
+
+def format_language_thresholds(rows: list[dict[str, Any]], top: int = 20) -> str:
+    """The per-language thresholds as an aligned table."""
+    if not rows:
+        return ""
+    p = rows[0]["p"]
+    head = f"\nper language at English's tail proportion p={p:.4f} (balance --worldwide):"
+    table = _table(
+        ["lang", "matches", "entries", "t", "tail p", "head entries"],
+        [
+            [
+                r["lang"],
+                f"{r['matches']:,}",
+                f"{r['entries']:,}",
+                _num(r["t"]),
+                f"{r['tail_proportion']:.4f}",
+                f"{r['head_entries']:,}",
+            ]
+            for r in rows[: max(top, 1)]
+        ],
+    )
+    more = [f"... {len(rows) - top} more languages (--json lists all)"] if len(rows) > top else []
+    return "\n".join([head, *table, *more]) + "\n"
 
 
 # --- plot --------------------------------------------------------------------------------------
