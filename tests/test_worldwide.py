@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from metaclip_sql import sqlrunner
 from metaclip_sql.balance import BalanceError
 from metaclip_sql.cli import app
 from metaclip_sql.sampling import p_to_t, t_to_p
@@ -166,3 +171,27 @@ def test_cli_worldwide(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--t-en" in bad.output
     bad = runner.invoke(app, ["balance", str(pool), "--t-en", "4"])
     assert bad.exit_code == 2 and "--worldwide" in bad.output
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    en=st.lists(st.integers(1, 60), min_size=1, max_size=30),
+    other=st.lists(st.integers(1, 60), min_size=1, max_size=30),
+    t_en=st.integers(1, 70),
+)
+def test_sql_thresholds_equal_python_on_random_counts(
+    en: list[int], other: list[int], t_en: int
+) -> None:
+    con = duckdb.connect()
+    table = pa.table(
+        {
+            "lang": ["en"] * len(en) + ["xx"] * len(other),
+            "entry_id": pa.array([*range(len(en)), *range(len(other))], pa.int32()),
+            "count": pa.array(en + other, pa.int64()),
+        }
+    )
+    con.register("lang_entry_counts", table)
+    sqlrunner.run(con, "metaclip_v2/025_thresholds.sql", {"t_en": float(t_en), "anchor": "en"})
+    got = dict(con.table("lang_thresholds").select("lang, t").fetchall())
+    p = t_to_p(en, t_en)
+    assert got == {"en": float(t_en), "xx": float(p_to_t(other, p))}
