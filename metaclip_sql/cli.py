@@ -58,8 +58,14 @@ def _usage_error(message: str) -> None:
 
 @app.command()
 def extract(
-    inputs: list[str] = typer.Argument(..., help="WARC/WAT shards: files, directories or globs."),
-    out: Path = typer.Option(Path("matched"), "--out", "-o", help="Output directory."),
+    inputs: list[str] = typer.Argument(
+        ...,
+        help="WARC/WAT shards: files, directories or globs; or URLs (s3://, gs://, https://), "
+        "folders of them ending in / and globs.",
+    ),
+    out: str = typer.Option(
+        "matched", "--out", "-o", help="Output directory, or a URL prefix (s3://bucket/matched)."
+    ),
     metadata: Path | None = typer.Option(
         None,
         "--metadata",
@@ -82,6 +88,15 @@ def extract(
     page_timeout: float = typer.Option(
         60.0, "--page-timeout", help="Seconds a page may keep the parser busy before it is skipped."
     ),
+    distributor: str = typer.Option(
+        "local", "--distributor", help="local (processes here) or ray (one task per shard)."
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster to join (e.g. auto); default: start one here."
+    ),
+    max_retries: int = typer.Option(
+        3, "--max-retries", help="Ray: retries of a shard whose task dies or raises."
+    ),
 ) -> None:
     """Extract image-text pairs from Common Crawl shards into Parquet, one file per shard."""
     from metaclip_sql.distributors import default_workers
@@ -89,9 +104,12 @@ def extract(
     from metaclip_sql.lid import parse_lang_option
     from metaclip_sql.progress import ShardProgress
     from metaclip_sql.run_extract import expand_inputs, run_extract
+    from metaclip_sql.storage import as_target
 
+    if distributor == "local" and ray_address is not None:
+        _usage_error("--ray-address needs --distributor ray")
     options = ExtractOptions(
-        out_dir=out,
+        out_dir=as_target(out),
         langs=_or_exit(parse_lang_option, lang),
         keep_unmatched=keep_unmatched,
         overwrite=overwrite,
@@ -104,16 +122,19 @@ def extract(
             shards,
             options,
             metadata,
-            workers or default_workers(),
+            workers or (0 if distributor == "ray" else default_workers()),
             progress,
             lang_map,
+            distributor,
+            ray_address,
+            max_retries,
         )
-    _print_extract_summary(summary, out)
+    _print_extract_summary(summary, out.rstrip("/"))
     if summary.failed:
         raise typer.Exit(1)
 
 
-def _print_extract_summary(summary, out: Path) -> None:
+def _print_extract_summary(summary, out: str) -> None:
     totals = summary.totals
     typer.echo(
         f"{len(summary.shards)} shards ({len(summary.failed)} failed, "

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -31,6 +32,7 @@ from metaclip_sql.lid import LanguageId
 from metaclip_sql.matching import Matcher
 from metaclip_sql.readers import DEFAULT_MAX_RECORD_BYTES, ReadCounts, ShardReadError, iter_records
 from metaclip_sql.schema import PAIRS_SCHEMA
+from metaclip_sql.storage import Target, base_name, exists, join, publish
 from metaclip_sql.wat import wat_image_texts
 
 STATS_KEY = b"metaclip_sql.stats"
@@ -42,7 +44,7 @@ _BATCH_ROWS = 50_000
 class ExtractOptions:
     """What every shard of one `extract` run shares."""
 
-    out_dir: Path
+    out_dir: Target  # a local folder, or a URL prefix (storage.as_target)
     langs: frozenset[str] | None = frozenset({"en"})
     keep_unmatched: bool = False
     overwrite: bool = False
@@ -76,9 +78,22 @@ class ShardStats:
         return json.dumps(asdict(self), ensure_ascii=False)
 
 
-def output_path(shard: Path, out_dir: Path) -> Path:
+def output_path(shard: Target, out_dir: Target) -> Target:
     """`<out>/<shard file name>.parquet`."""
-    return out_dir / f"{shard.name}.parquet"
+    return join(out_dir, f"{base_name(shard)}.parquet")
+
+
+def staging_dir(out_dir: Target) -> Path:
+    """Where a shard's Parquet is written before it is complete: beside the output when local
+    (a rename publishes it), a local temp folder when the output is remote (an upload does)."""
+    if isinstance(out_dir, Path):
+        return out_dir
+    return Path(tempfile.gettempdir()) / "metaclip-sql-staging"
+
+
+def temp_path(shard: Target, out_dir: Target, pid: int) -> Path:
+    """The temporary name of the shard's output while process `pid` writes it."""
+    return staging_dir(out_dir) / f".{base_name(shard)}.parquet.{pid}.tmp"
 
 
 def image_uuid(url: str) -> str:
@@ -114,7 +129,7 @@ class _Rows:
 
 
 def extract_shard(
-    shard: Path,
+    shard: Target,
     options: ExtractOptions,
     matcher: Matcher | LanguageMatchers,
     lid: LanguageId,
@@ -127,13 +142,13 @@ def extract_shard(
     saw the page hang or crash the parser in an earlier attempt).
     """
     started = time.monotonic()
-    stats = ShardStats(shard=shard.name)
+    stats = ShardStats(shard=base_name(shard))
     final = output_path(shard, options.out_dir)
-    if final.exists() and not options.overwrite:
+    if exists(final) and not options.overwrite:
         stats.status = "skipped"
         return stats
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = options.out_dir / f".{final.name}.{os.getpid()}.tmp"
+    staging_dir(options.out_dir).mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(shard, options.out_dir, os.getpid())
     rows = _Rows(tmp)
     try:
         _fill(
@@ -149,7 +164,7 @@ def extract_shard(
         stats.rows = rows.count
         stats.seconds = round(time.monotonic() - started, 3)
         rows.close(stats)
-        os.replace(tmp, final)
+        publish(tmp, final)
     except ShardReadError as exc:
         stats.status = "failed"
         _note(stats, None, str(exc))
@@ -174,7 +189,7 @@ def _note(stats: ShardStats, offset: int | None, message: str) -> None:
 
 
 def _fill(
-    shard: Path,
+    shard: Target,
     options: ExtractOptions,
     matcher: Matcher | LanguageMatchers,
     lid: LanguageId,
@@ -186,7 +201,7 @@ def _fill(
     seen: set[bytes] = set()
     page = PageCounts()
     read = ReadCounts()
-    langs, keep_unmatched, name = options.langs, options.keep_unmatched, shard.name
+    langs, keep_unmatched, name = options.langs, options.keep_unmatched, stats.shard
     by_lang = matcher if isinstance(matcher, LanguageMatchers) else None
     records = iter_records(
         shard, lambda off, msg: _note(stats, off, msg), read, options.max_record_bytes

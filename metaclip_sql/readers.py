@@ -26,7 +26,10 @@ from typing import BinaryIO
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+from metaclip_sql.storage import as_target, can_seek, open_input
+
 _RESYNC_CHUNK = 1 << 20
+_KEEP_HEAD = 8 << 20  # bytes of an unseekable stream kept for the layout checks
 _GZIP_MAGIC = re.compile(rb"\x1f\x8b\x08")
 # Not anchored to a line start: inserted garbage rarely ends with a newline. A match is only
 # taken when a whole WARC header parses there.
@@ -65,18 +68,20 @@ ErrorCallback = Callable[[int | None, str], None]
 
 
 def iter_records(
-    path: str | Path,
+    path: str | Path,  # a str with a scheme is a URL (storage.as_target)
     on_error: ErrorCallback,
     counts: ReadCounts | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[Record]:
     """Yield the HTML responses and WAT metadata records of `path`, in file order."""
-    path = Path(path)
     counts = counts if counts is not None else ReadCounts()
-    with path.open("rb") as stream:
-        compressed = stream.read(2) == b"\x1f\x8b"
+    with open_input(as_target(path)) as raw:
+        seekable = can_seek(raw)
+        stream = raw if seekable else _ForwardStream(raw)
+        magic = stream.read(2)
+        compressed = magic == b"\x1f\x8b"
         if compressed and _member_holds_many_records(stream):
-            yield from _iter_decompressed(path, stream, on_error, counts, max_record_bytes)
+            yield from _iter_decompressed(magic, stream, on_error, counts, max_record_bytes)
             return
         stream.seek(0)
         start, any_record = 0, False
@@ -93,12 +98,19 @@ def iter_records(
             except OSError as exc:
                 failure = str(exc)
             if failure is None:
-                if not any_record and path.stat().st_size == 0:
+                if not any_record and not magic:
                     raise ShardReadError("empty file")
                 return
             if not any_record and last_ok is None and start == 0:
-                raise ShardReadError(_describe_unreadable(path, failure))
+                raise ShardReadError(_describe_unreadable(magic, failure))
             where = last_ok if last_ok is not None else start
+            if not seekable:
+                on_error(
+                    where,
+                    f"damaged data after record at offset {where} ({failure}); the rest of the "
+                    "shard is unreadable (its stream cannot seek to resync)",
+                )
+                return
             nxt = _resync(stream, where + 1, compressed)
             skipped = f"bytes {where}..{nxt if nxt is not None else 'end'} skipped"
             on_error(where, f"damaged data after record at offset {where} ({failure}); {skipped}")
@@ -132,7 +144,7 @@ def _iter_from(
 
 
 def _iter_decompressed(
-    path: Path,
+    magic: bytes,
     stream: BinaryIO,
     on_error: ErrorCallback,
     counts: ReadCounts,
@@ -152,7 +164,7 @@ def _iter_decompressed(
         return
     failure = f"{type(source.error).__name__}: {source.error}"
     if last_ok is None:
-        raise ShardReadError(_describe_unreadable(path, failure))
+        raise ShardReadError(_describe_unreadable(magic, failure))
     on_error(
         last_ok,
         f"damaged gzip data after record at decompressed offset {last_ok} ({failure}); "
@@ -305,9 +317,63 @@ def _record_starts_at(stream: BinaryIO, offset: int) -> bool:
     return False
 
 
-def _describe_unreadable(path: Path, failure: str) -> str:
-    with path.open("rb") as f:
-        head = f.read(8)
-    if not head:
+def _describe_unreadable(magic: bytes, failure: str) -> str:
+    if not magic:
         return "empty file"
     return f"not a readable WARC/WAT file ({failure})"
+
+
+class _ForwardStream(io.RawIOBase):
+    """A stream that cannot seek (HTTP without ranges), made to look seekable enough: its first
+    bytes are kept so the layout checks can go back to the start, and a forward seek reads and
+    drops. Going back past what is kept raises `io.UnsupportedOperation`."""
+
+    def __init__(self, raw: BinaryIO, keep: int = _KEEP_HEAD) -> None:
+        self._raw = raw
+        self._head: bytearray | None = bytearray()
+        self._keep = keep
+        self._pos = 0
+        self._raw_pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True  # within the limits above; iter_records knows the source cannot
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset + (self._pos if whence == io.SEEK_CUR else 0)
+        if whence == io.SEEK_END:
+            raise io.UnsupportedOperation("cannot seek from the end of a stream")
+        if target < self._pos and (self._head is None or target > len(self._head)):
+            raise io.UnsupportedOperation("cannot seek back in a stream")
+        if target > self._raw_pos:
+            self._pos = self._raw_pos
+            while self._pos < target and self.read(min(target - self._pos, 1 << 20)):
+                pass
+        self._pos = target
+        return target
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size is not None and size >= 0 else 1 << 30
+        if self._head is not None and self._pos < self._raw_pos:
+            data = bytes(self._head[self._pos : self._pos + size])
+            self._pos += len(data)
+            return data
+        data = self._raw.read(size)
+        if self._head is not None:
+            if self._raw_pos + len(data) <= self._keep:
+                self._head += data
+            else:
+                self._head = None  # past the layout checks: stop keeping
+        self._raw_pos += len(data)
+        self._pos = self._raw_pos
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

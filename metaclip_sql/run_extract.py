@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from metaclip_sql.distributors import ProgressCallback, WorkerContext, run_local
+from metaclip_sql import storage
+from metaclip_sql.distributors import ProgressCallback, WorkerContext, run_local, run_ray
 from metaclip_sql.extract import ExtractOptions, ShardStats
 from metaclip_sql.lang_metadata import LanguageMatchers, load_lang_map
 from metaclip_sql.lid import default_language_id
 from metaclip_sql.matching import Matcher
 from metaclip_sql.metadata import load_entries
+from metaclip_sql.storage import Target, as_target, base_name, is_remote
 
+DISTRIBUTORS = ("local", "ray")
 _SUMMED = [f.name for f in fields(ShardStats) if f.type in ("int", "float", int, float)]
 
 
@@ -46,34 +49,49 @@ class ExtractSummary:
         return [s for s in self.shards if s.status == "skipped"]
 
 
-def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
-    """Files and globs to a sorted, de-duplicated list of files; a directory means its files."""
-    found: dict[Path, None] = {}
+def expand_inputs(inputs: Sequence[str | Path]) -> list[Target]:
+    """Files and globs to a sorted, de-duplicated list of files; a directory means its files.
+
+    URLs (`s3://`, `https://`, ...) are expanded by fsspec (`storage.expand`) and stay strings.
+    """
+    found: dict[Target, None] = {}
     for item in inputs:
-        text = str(item)
-        path = Path(text)
-        if path.is_dir():
-            matches = sorted(
-                p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
-            )
-        elif glob.has_magic(text):
-            matches = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
-        else:
-            matches = [path]
-        if not matches:
-            raise InputError(f"no input files match {text}")
+        target = as_target(item)
+        matches = _expand_remote(target) if is_remote(target) else _expand_local(target)
         for match in matches:
-            if not match.is_file():
-                raise InputError(f"input {match} does not exist")
             found.setdefault(match, None)
-    names: dict[str, Path] = {}
-    for path in found:
-        if path.name in names:
+    names: dict[str, Target] = {}
+    for target in found:
+        name = base_name(target)
+        if name in names:
             raise InputError(
-                f"inputs {names[path.name]} and {path} share a file name; their outputs would clash"
+                f"inputs {names[name]} and {target} share a file name; their outputs would clash"
             )
-        names[path.name] = path
+        names[name] = target
     return list(found)
+
+
+def _expand_local(path: Path) -> list[Path]:
+    text = str(path)
+    if path.is_dir():
+        matches = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    elif glob.has_magic(text):
+        matches = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+    else:
+        matches = [path]
+    if not matches:
+        raise InputError(f"no input files match {text}")
+    for match in matches:
+        if not match.is_file():
+            raise InputError(f"input {match} does not exist")
+    return matches
+
+
+def _expand_remote(url: str) -> list[Target]:
+    matches = list(storage.expand(url))
+    if not matches:
+        raise InputError(f"no input files match {url}")
+    return matches
 
 
 def load_matcher(
@@ -96,15 +114,26 @@ def run_extract(
     workers: int = 1,
     on_progress: ProgressCallback | None = None,
     lang_map: str | Path | None = None,
+    distributor: str = "local",
+    ray_address: str | None = None,
+    max_retries: int = 3,
 ) -> ExtractSummary:
     """Extract every input shard; shards that fail are reported, the others complete.
 
     `metadata` may be a folder of `<lang>.json` lists: each text is then matched against its
     own language's list (MetaCLIP 2), routed through `lang_map` (default: the bundled one).
+    `distributor` is `local` (`workers` processes here) or `ray` (one task per shard on the
+    cluster at `ray_address`, a local instance when None; `workers` 0 means all its CPUs).
     """
+    if distributor not in DISTRIBUTORS:
+        raise InputError(f"--distributor must be one of {', '.join(DISTRIBUTORS)}")
     shards = expand_inputs(inputs)
     matcher = load_matcher(metadata, options.langs, lang_map)
     context = WorkerContext(matcher, default_language_id(), options)
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    stats = run_local(shards, context, min(workers, len(shards)), on_progress)
+    if isinstance(options.out_dir, Path):
+        options.out_dir.mkdir(parents=True, exist_ok=True)
+    if distributor == "ray":
+        stats = run_ray(shards, context, workers, on_progress, ray_address, max_retries)
+    else:
+        stats = run_local(shards, context, min(workers, len(shards)), on_progress)
     return ExtractSummary(stats)
