@@ -179,6 +179,31 @@ class Matcher:
         self.padding = padding
         self._automaton = load_automaton(entries, use_cache, padding) if entries else None
 
+    @classmethod
+    def from_file(cls, path: str | Path, padding: str = "both") -> Matcher:
+        """The matcher of a metadata file. Its cache entry is keyed by the file's bytes, so a
+        hit skips parsing the list as well as building the automaton."""
+        from metaclip_sql.metadata import MetadataError, load_entries
+
+        try:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
+        except OSError as exc:
+            raise MetadataError(f"cannot read metadata {path}: {exc}") from exc
+        mode = "" if padding == "both" else f"{padding}-"
+        cached = cache_dir() / f"automaton-file-{mode}{digest}.pkl"
+        matcher = cls([], padding=padding)
+        try:
+            with cached.open("rb") as f:
+                matcher.size, matcher._automaton = pickle.load(f)
+            return matcher
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            pass
+        entries = load_entries(path)
+        matcher = cls(entries, use_cache=False, padding=padding)
+        state = (matcher.size, matcher._automaton)
+        _write_atomically(cached, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        return matcher
+
     def match(self, text: str) -> list[int]:
         """Sorted, distinct ids of the entries that occur in `spacing(text)`."""
         if self._automaton is None:

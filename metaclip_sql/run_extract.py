@@ -17,7 +17,7 @@ from metaclip_sql.extract import ExtractOptions, ShardStats
 from metaclip_sql.lang_metadata import LanguageMatchers, load_lang_map
 from metaclip_sql.lid import default_language_id
 from metaclip_sql.matching import Matcher
-from metaclip_sql.metadata import load_entries
+from metaclip_sql.metadata import BUNDLED_METADATA
 from metaclip_sql.storage import Target, as_target, base_name, is_remote
 
 DISTRIBUTORS = ("local", "ray")
@@ -104,7 +104,7 @@ def load_matcher(
         return LanguageMatchers(metadata, load_lang_map(lang_map), langs)
     if lang_map is not None:
         raise InputError("--lang-map needs --metadata to be a folder of <lang>.json lists")
-    return Matcher(load_entries(metadata))
+    return Matcher.from_file(metadata if metadata is not None else BUNDLED_METADATA)
 
 
 def run_extract(

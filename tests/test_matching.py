@@ -111,3 +111,17 @@ def test_automaton_cache_round_trip(tmp_path, monkeypatch) -> None:
     assert again.match("a red car and a blue one") == [0, 1, 2]
     # Different order, different ids: a different cache key.
     assert entries_digest(entries) != entries_digest(list(reversed(entries)))
+
+
+def test_matcher_from_file_caches_by_file_bytes(tmp_path, monkeypatch, metadata_file) -> None:
+    monkeypatch.setenv("METACLIP_SQL_CACHE", str(tmp_path / "cache"))
+    path = metadata_file(["red car", "car", "blue"])
+    first = Matcher.from_file(path)
+    assert len(list((tmp_path / "cache").glob("automaton-file-*.pkl"))) == 1
+    again = Matcher.from_file(path)  # from the cache: the list is not parsed again
+    assert again.size == 3 and again.match("a red car and a blue one") == [0, 1, 2]
+    assert first.match("blue car") == again.match("blue car") == [1, 2]
+    path.write_text('["blue"]', encoding="utf-8")  # new bytes, new key
+    assert Matcher.from_file(path).match("blue car") == [0]
+    with pytest.raises(ValueError, match="cannot read metadata"):
+        Matcher.from_file(tmp_path / "missing.json")
