@@ -226,15 +226,17 @@ def _fill(
         page_url, last_url, uuid = record.target_uri, None, ""
         for url, key, text in triples:
             stats.texts += 1
-            if url != last_url:
-                last_url, uuid = url, image_uuid(url)
+            # (url, text) identifies (uuid, text): uuid is a function of the url alone, and is
+            # computed only for the texts that get this far.
             digest = hashlib.blake2b(
-                f"{uuid}\x00{text}".encode("utf-8", "surrogatepass"), digest_size=16
+                f"{url}\x00{text}".encode("utf-8", "surrogatepass"), digest_size=16
             ).digest()
             if digest in seen:
                 continue
             seen.add(digest)
             stats.deduped_texts += 1
+            if url != last_url:
+                last_url, uuid = url, image_uuid(url)
             if by_lang is not None:
                 routed = _route(text, by_lang, lid, langs, keep_unmatched, stats)
                 if routed is None:
