@@ -30,6 +30,7 @@ from metaclip_sql.schema import PAIRS_COLUMNS, PAIRS_SCHEMA
 SQL_VERSION = "metaclip_v1"
 DEFAULT_SEED = 0
 UNITS = ("pair", "image")
+DISTRIBUTORS = ("local", "ray")
 DRAW_FUNCTION = "md5_number(concat_ws(chr(31), seed, uuid, text, entry_id)) >> 75, over 2^53"
 
 
@@ -88,12 +89,42 @@ def balance(
     memory_limit: str | None = None,
     threads: int | None = None,
     dry_run: bool = False,
+    distributor: str = "local",
+    ray_address: str | None = None,
+    partitions: int | None = None,
+    max_retries: int = 3,
 ) -> BalanceResult:
     """Count matches per entry over the pool, sample each pair, write the curated set.
 
     Give exactly one of `t` (threshold) and `p` (tail proportion, turned into t as the
     reference's `p_to_t` does). Raises BalanceError for bad inputs or options.
+    `distributor="ray"` runs the same SQL per hash partition on a Ray cluster
+    (`balance_distributed.py`); the rows are the same, `curated/` is then a directory of parts.
     """
+    if distributor not in DISTRIBUTORS:
+        raise BalanceError(f"--distributor must be one of {', '.join(DISTRIBUTORS)}")
+    if distributor == "ray":
+        from metaclip_sql.balance_distributed import balance_ray
+
+        return balance_ray(
+            inputs,
+            t=t,
+            p=p,
+            out=out,
+            seed=seed,
+            lang=lang,
+            metadata=metadata,
+            valid_uuids=valid_uuids,
+            unit=unit,
+            memory_limit=memory_limit,
+            threads=threads,
+            dry_run=dry_run,
+            ray_address=ray_address,
+            partitions=partitions,
+            max_retries=max_retries,
+        )
+    if ray_address is not None or partitions is not None:
+        raise BalanceError("--ray-address and --partitions need --distributor ray")
     _check_options(t, p, unit)
     files = resolve_parquet_inputs(inputs)
     rows_in = check_pairs_files(files)
@@ -303,6 +334,11 @@ def _define_inputs(
     shards.create_view("shards" if not valid_files else "raw_shards")
     if valid_files:
         _valid_input(con, valid_files).create_view("valid_input")
+    _register_metadata(con, entries)
+
+
+def _register_metadata(con: duckdb.DuckDBPyConnection, entries: list[str] | None) -> None:
+    """The metadata_entries view (entry_id, entry) that names the entries in entry_counts."""
     names = entries or []
     table = pa.table(
         {
@@ -444,13 +480,21 @@ class _Run:
             name = f"{stem}.dry-run{dot}{suffix}"
         return self.out / name
 
-    def commit(self, manifest: dict[str, Any]) -> dict[str, str]:
-        """Move outputs into place; manifest.json goes last, so its presence means complete."""
-        names = ["entry_counts.parquet"] + ([] if self.dry_run else ["curated.parquet"])
+    def commit(self, manifest: dict[str, Any], curated: str = "curated.parquet") -> dict[str, str]:
+        """Move outputs into place; manifest.json goes last, so its presence means complete.
+
+        `curated` is one file (`curated.parquet`) or a directory of parts (`curated`); the other
+        form, left by an earlier run with the other distributor, is removed so one remains.
+        """
+        names = ["entry_counts.parquet"] + ([] if self.dry_run else [curated])
         manifest_path = self.final("manifest.json")
         manifest_path.unlink(missing_ok=True)
+        if not self.dry_run:
+            _remove(self.final("curated" if curated == "curated.parquet" else "curated.parquet"))
         done = {}
         for name in names:
+            if self.final(name).is_dir():
+                shutil.rmtree(self.final(name))
             os.replace(self.temp(name), self.final(name))
             done[name.split(".")[0]] = str(self.final(name))
         self.temp("manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -460,12 +504,16 @@ class _Run:
 
     def cleanup(self) -> None:
         for path in self._temps:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+            _remove(path)
         if self.created_out and self.out.is_dir() and not any(self.out.iterdir()):
             self.out.rmdir()
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _manifest(
@@ -481,6 +529,7 @@ def _manifest(
         "tool_version": __version__,
         "command": "balance",
         "dry_run": result.dry_run,
+        "distributor": "local",
         "sql_version": SQL_VERSION,
         "sql_files": {f.name: f.sha256 for f in sql_files},
         "duckdb_version": duckdb.__version__,

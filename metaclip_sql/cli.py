@@ -193,13 +193,33 @@ def balance(
     t_en: float | None = typer.Option(
         None, "--t-en", help="With --worldwide: English's threshold (default 170000)."
     ),
+    distributor: str = typer.Option(
+        "local",
+        "--distributor",
+        help="local (DuckDB here) or ray (tasks per hash partition of uuid; same rows).",
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster to join (e.g. auto); default: start one here."
+    ),
+    partitions: int | None = typer.Option(
+        None,
+        "--partitions",
+        help="Ray: hash partitions of the pool (default: cluster CPUs, or 1 per GB of input).",
+    ),
+    max_retries: int = typer.Option(
+        3, "--max-retries", help="Ray: retries of a task whose worker dies or hits an I/O error."
+    ),
 ) -> None:
     """Balance pairs per metadata entry (MetaCLIP Algorithm 1) with versioned SQL in DuckDB."""
     from metaclip_sql.balance import balance as run_balance
 
+    if distributor == "local" and (ray_address is not None or partitions is not None):
+        _usage_error("--ray-address and --partitions need --distributor ray")
     if worldwide:
         from metaclip_sql.worldwide import DEFAULT_T_EN, balance_worldwide
 
+        if distributor != "local":
+            _usage_error("--worldwide runs with --distributor local only, for now")
         if t is not None or p is not None:
             _usage_error("--worldwide takes --t-en (English's threshold), not --t or --p")
         result = _or_exit(
@@ -236,6 +256,10 @@ def balance(
             memory_limit=memory_limit,
             threads=threads or None,
             dry_run=dry_run,
+            distributor=distributor,
+            ray_address=ray_address,
+            partitions=partitions,
+            max_retries=max_retries,
         )
     )
     typer.echo(result.summary())
