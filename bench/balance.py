@@ -108,12 +108,17 @@ def _bench_sql(name: str):
 # --- children: one measured step per process -------------------------------------------------
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_numpy(index_path: str, t: float) -> dict:
     """The reference code on the in-memory array (np.load is not timed)."""
     import numpy as np
 
     index = np.load(index_path)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     entry_ids, counts = np.unique(index[:, 0], return_counts=True)
     entry_count = np.zeros(ENTRIES, dtype=np.uint64)
     entry_count[entry_ids] += counts.astype(np.uint64)
@@ -122,18 +127,19 @@ def child_numpy(index_path: str, t: float) -> dict:
     probs = t / per_row
     selected = np.random.random_sample((index.shape[0],)) < probs
     kept = np.sort(np.unique(index[:, 1][selected]))
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "kept": int(kept.shape[0]), "numpy": np.__version__}
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
+    return {"seconds": seconds, "cpu": cpu, "kept": int(kept.shape[0]), "numpy": np.__version__}
 
 
 def child_balance(pool: str, out: str, metadata: str, t: float, dry_run: bool) -> dict:
     from metaclip_sql.balance import balance
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     result = balance([pool], t=t, out=out, metadata=metadata, dry_run=dry_run)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "kept": result.kept,
         "pairs": result.counts["pairs"],
         "steps": result.seconds,
@@ -145,12 +151,12 @@ def child_copy(pool: str, out: str) -> dict:
 
     from metaclip_sql.sqlrunner import run
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     con = duckdb.connect(config={"preserve_insertion_order": False})
     con.read_parquet(str(Path(pool) / "*.parquet")).create_view("pool")
     run(con, _bench_sql("balance_copy_floor.sql"), {"path": out})
     con.close()
-    return {"seconds": time.perf_counter() - started}
+    return {"seconds": time.perf_counter() - started, "cpu": _cpu() - cpu}
 
 
 def run_child(python: str, args: list[str]) -> dict:
@@ -208,7 +214,9 @@ def bench_size(texts: int, args: argparse.Namespace) -> dict:
             result = run_child(*steps[name])
             results[name].append(result)
             print(
-                f"  run {run + 1} {name:8s} {result['seconds']:7.2f} s  {result['max_rss_gb']:.2f} GB",
+                f"  run {run + 1} {name:8s} {result['seconds']:7.2f} s  "
+                f"cpu {result['cpu']:7.2f} s  {result['max_rss_gb']:.2f} GB  "
+                f"load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
     if not args.keep:
@@ -218,15 +226,19 @@ def bench_size(texts: int, args: argparse.Namespace) -> dict:
 
 def report(size: dict) -> dict:
     med = {name: statistics.median(r["seconds"] for r in size["results"][name]) for name in STEPS}
+    cpu = {name: statistics.median(r["cpu"] for r in size["results"][name]) for name in STEPS}
     peak = {name: max(r["max_rss_gb"] for r in size["results"][name]) for name in STEPS}
     balance_run = size["results"]["balance"][0]
     summary = {
         "texts": size["texts"],
         "rows": size["rows"],
         "median_seconds": med,
+        "median_cpu_seconds": cpu,
         "peak_rss_gb": peak,
         "dry_run_over_numpy": med["dry-run"] / med["numpy"],
         "balance_over_copy": med["balance"] / med["copy"],
+        "cpu_dry_run_over_numpy": cpu["dry-run"] / cpu["numpy"],
+        "cpu_balance_over_copy": cpu["balance"] / cpu["copy"],
         "kept": balance_run["kept"],
         "pairs": balance_run["pairs"],
         "numpy_version": size["results"]["numpy"][0]["numpy"],
@@ -236,11 +248,15 @@ def report(size: dict) -> dict:
         f"\n== {size['texts']:,} texts ({size['rows']:,} rows), median of {len(size['results']['numpy'])} runs"
     )
     for name in STEPS:
-        print(f"  {name:8s} {med[name]:7.2f} s   peak {peak[name]:.2f} GB")
+        print(f"  {name:8s} {med[name]:7.2f} s  cpu {cpu[name]:7.2f} s  peak {peak[name]:.2f} GB")
     print(
         f"  dry-run / numpy {summary['dry_run_over_numpy']:.2f}x   "
         f"balance / copy floor {summary['balance_over_copy']:.2f}x   "
         f"kept {summary['kept']:,} of {summary['pairs']:,} pairs (numpy {summary['numpy_version']})"
+    )
+    print(
+        f"  cpu time: dry-run / numpy {summary['cpu_dry_run_over_numpy']:.2f}x   "
+        f"balance / copy floor {summary['cpu_balance_over_copy']:.2f}x"
     )
     return summary
 

@@ -31,7 +31,10 @@ SQL_VERSION = "metaclip_v1"
 DEFAULT_SEED = 0
 UNITS = ("pair", "image")
 DISTRIBUTORS = ("local", "ray")
-DRAW_FUNCTION = "md5_number(concat_ws(chr(31), seed, uuid, text, entry_id)) >> 75, over 2^53"
+DRAW_FUNCTION = (
+    "entry at position i of a pair's entry_ids: bits 32*((i-1)%4) up of "
+    "md5_number(concat_ws(chr(31), seed, uuid, text, (i-1)//4)), over 2^32"
+)
 
 
 class BalanceError(ValueError):

@@ -13,14 +13,16 @@ from collections.abc import Iterable, Sequence
 SEPARATOR = "\x1f"
 
 
-def draw(seed: int, uuid: str, text: str, entry_id: int) -> float:
-    """The uniform draw in [0, 1) of one (pair, entry) row, fixed by the seed.
+def draw(seed: int, uuid: str, text: str, position: int) -> float:
+    """The uniform draw in [0, 1) of a pair's entry at `position` (1-based) in its entry_ids.
 
-    md5 of `seed, uuid, text, entry_id` joined by U+001F (SQL: `concat_ws(chr(31), ...)`), read
-    as a little-endian 128-bit integer (DuckDB's `md5_number`), top 53 bits over 2^53.
+    32 bits of D_b = md5 of `seed, uuid, text, b` joined by U+001F (SQL: `concat_ws(chr(31),
+    ...)`) with b = (position - 1) // 4, read as a little-endian 128-bit integer (DuckDB's
+    `md5_number`): bits 32 * ((position - 1) % 4) up, over 2^32. One md5 serves four entries.
     """
-    key = SEPARATOR.join((str(seed), uuid, text, str(entry_id)))
-    return (_md5_number(key) >> 75) / 2.0**53
+    block, chunk = divmod(position - 1, 4)
+    digest = _md5_number(SEPARATOR.join((str(seed), uuid, text, str(block))))
+    return ((digest >> (32 * chunk)) & 0xFFFFFFFF) / 2.0**32
 
 
 def pick_key(seed: int, uuid: str, text: str) -> int:
@@ -35,7 +37,9 @@ def entry_prob(count: int, t: float) -> float:
 
 def kept(seed: int, uuid: str, text: str, entry_ids: Iterable[int], probs: Sequence[float]) -> bool:
     """A pair is kept when any of its entries' draws falls under that entry's probability."""
-    return any(draw(seed, uuid, text, e) < probs[e] for e in entry_ids)
+    return any(
+        draw(seed, uuid, text, position) < probs[e] for position, e in enumerate(entry_ids, start=1)
+    )
 
 
 def keep_probability(entry_probs: Iterable[float]) -> float:

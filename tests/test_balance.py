@@ -21,6 +21,8 @@ from metaclip_sql.schema import PAIRS_SCHEMA
 from tests.pools import Pool, uuid_of, write_rows, zipf_pool
 
 T = 60
+#: sampling.draw(0, "0123456789abcdef01234567", "a red car", 1), computed once from md5 by hand.
+DRAW_PINNED = 0.9172390715684742
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +99,24 @@ def test_curated_equals_the_reference_definition_row_for_row(pool: Pool, balance
     assert len(curated) == balanced.kept
 
 
+def test_long_entry_lists_match_the_reference_too(tmp_path: Path) -> None:
+    """Pairs with up to 10 entries, nearly all head: every branch of the draw, md5 blocks 0-2."""
+    pool = zipf_pool(tmp_path / "in", images=1500, entries=12, max_entries=10, shards=2)
+    result = balance(pool.files, t=40, out=tmp_path / "out", seed=11)
+    probs_by_id = expected_probs(pool.entry_counts(), 40)
+    probs = [probs_by_id.get(e, 1.0) for e in range(max(probs_by_id) + 1)]
+    pairs = pool.pairs().values()
+    assert max(len(r["entry_ids"]) for r in pairs) > 8
+    expected = {
+        (r["uuid"], r["text"])
+        for r in pairs
+        if sampling.kept(11, r["uuid"], r["text"], r["entry_ids"], probs)
+    }
+    curated = pq.read_table(result.files["curated"]).to_pylist()
+    assert {(r["uuid"], r["text"]) for r in curated} == expected
+    assert 0 < len(expected) < len(pairs)
+
+
 def test_kept_per_entry_within_binomial_bounds(pool: Pool, balanced) -> None:
     table = pq.read_table(balanced.files["entry_counts"]).to_pylist()
     kept = {r["entry_id"]: r["kept"] for r in table}
@@ -138,15 +158,16 @@ def test_sql_draw_is_the_documented_md5() -> None:
     con = duckdb.connect()
     sqlrunner.run(con, "metaclip_v1/000_params.sql", {"langs": None, "seed": 0})
     con.register("pairs", PAIRS_SCHEMA.empty_table())
-    con.execute("CREATE TEMP TABLE prob_vector AS SELECT [1.0] AS probs")
+    con.execute(
+        "CREATE TEMP TABLE prob_lookup AS SELECT 1.0 AS t, '1'::BIT AS heads, [2] AS counts"
+    )
     sqlrunner.run(con, "metaclip_v1/040_sample.sql")
-    cases = [(0, "0123456789abcdef01234567", "a red car", 5), (42, "ff" * 12, "ünïcode ✓", 499999)]
-    for seed, uuid, text, entry in cases:
-        got = con.execute(
-            "SELECT metaclip_draw($1, $2, $3, $4)", [seed, uuid, text, entry]
-        ).fetchone()
-        assert got[0] == sampling.draw(seed, uuid, text, entry)
-    assert sampling.draw(0, "0123456789abcdef01234567", "a red car", 5) == 0.2591157210782312
+    query = "SELECT metaclip_u(metaclip_digest($1, $2, $3, ($4 - 1) // 4), $4)"
+    cases = [(0, "0123456789abcdef01234567", "a red car", 1), (42, "ff" * 12, "ünïcode ✓", 7)]
+    for seed, uuid, text, position in cases + [(7, "ab" * 12, "x", p) for p in range(1, 11)]:
+        got = con.execute(query, [seed, uuid, text, position]).fetchone()[0]
+        assert got == sampling.draw(seed, uuid, text, position)
+    assert sampling.draw(0, "0123456789abcdef01234567", "a red car", 1) == DRAW_PINNED
 
 
 # --- reproducible ------------------------------------------------------------------------------

@@ -11,9 +11,10 @@
 -- row with the smallest `shard` (the crawl file's name), so the choice depends on the data, not
 -- on the order the inputs were given in. Rows tied on shard come from the same crawl file
 -- extracted twice and are identical but for their file; the first file by path wins.
--- Duplicates are found in two passes: a group-by on DuckDB's 64-bit hash(uuid, text) finds the
--- few keys seen more than once, then an exact window over those rows only ranks them. The hash is
--- an accelerator: a collision only adds rows to the exact pass, it never changes the result.
+-- Duplicates are found in two passes: sorting DuckDB's 64-bit hash(uuid, text) finds the few keys
+-- seen more than once (a sort of 8-byte keys costs about a quarter less than a group-by with one
+-- group per pair), then an exact window over those rows only ranks them. The hash is an
+-- accelerator: a collision only adds rows to the exact pass, it never changes the result.
 
 CREATE OR REPLACE TEMP VIEW candidates AS
 SELECT s.*
@@ -22,10 +23,12 @@ WHERE len(s.entry_ids) > 0
   AND (b.langs IS NULL OR list_contains(b.langs, s.lang));
 
 CREATE OR REPLACE TEMP TABLE duplicate_keys AS
-SELECT hash(uuid, text) AS key
-FROM candidates
-GROUP BY key
-HAVING count(*) > 1;
+SELECT DISTINCT key
+FROM (
+    SELECT key, lead(key) OVER (ORDER BY key) AS next_key
+    FROM (SELECT hash(uuid, text) AS key FROM candidates)
+)
+WHERE key = next_key;
 
 CREATE OR REPLACE TEMP TABLE duplicate_rows AS
 SELECT filename, file_row_number, entry_ids
