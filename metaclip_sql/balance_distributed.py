@@ -8,8 +8,9 @@ Counts are decomposable, so the pool never has to sit on one machine:
 2. count: one task per partition runs `010_pairs.sql` and `020_entry_counts.sql`, as local does,
    and returns its `match_counts`;
 3. the driver sums them (`022_sum_match_counts.sql`), runs `025`/`030` as local does, and puts
-   `prob_vector` in the object store;
-4. sample: one task per partition runs `010` again, then `040`/`041` and `050` into its part of
+   the pool's `entry_counts` and `t` in the object store;
+4. sample: one task per partition runs `030` on those (so it holds the pool's probabilities in
+   whatever form `040` reads them), `010` again, then `040`/`041` and `050` into its part of
    `curated/`, and returns its kept counts (`060`);
 5. the driver sums those (`065`), writes `entry_counts.parquet` (`070`) and the manifest, and
    renames everything into place.
@@ -214,8 +215,9 @@ def _drive(
     if p is not None:
         t = float(steps.run("025_p_to_t.sql", p=p).fetchall()[0][0])
     t, tail_proportion, head_entries, n_entries = steps.run("030_probs.sql", t=t).fetchall()[0]
-    probs = tasks.put(con.table("prob_vector").to_arrow_table())
-    sampled = tasks.run(_sample_task, [(k, probs) for k in range(plan.partitions)], "sample")
+    pool_counts = tasks.put(con.table("entry_counts").to_arrow_table())
+    args = [(k, pool_counts, float(t)) for k in range(plan.partitions)]
+    sampled = tasks.run(_sample_task, args, "sample")
     _register(con, "partial_kept_counts", [r.counts for r in sampled])
     steps.run("065_sum_kept_counts.sql")
     local._register_metadata(con, entries)
@@ -338,12 +340,13 @@ def _count_task(plan: _Plan, part: int) -> _PartitionResult:
     return _PartitionResult(counts=counts, duplicates=duplicates)
 
 
-def _sample_task(plan: _Plan, part: int, probs: pa.Table) -> _PartitionResult:
+def _sample_task(plan: _Plan, part: int, entry_counts: pa.Table, t: float) -> _PartitionResult:
     """Sample one partition with the pool's probabilities; write its curated part, count it."""
     with _task_connection(plan, f"sample-{part}") as con:
+        con.register("entry_counts", entry_counts)
+        _sql(con, "030_probs.sql", t=t)
         _partition_view(con, plan, part)
         _sql(con, "010_pairs.sql")
-        con.register("prob_vector", probs)
         _sql(con, "040_sample.sql")
         if plan.unit == "image":
             _sql(con, "041_sample_image.sql")
@@ -387,7 +390,8 @@ def _partition_view(con: duckdb.DuckDBPyConnection, plan: _Plan, part: int) -> N
 
 
 def _sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
-    local.sqlrunner.run(con, f"{local.SQL_VERSION}/{name}", params)
+    """Run one file of the version; a final SELECT's rows are read, so none is left pending."""
+    local.sqlrunner.run(con, f"{local.SQL_VERSION}/{name}", params).fetchall()
 
 
 def _replace(temp: Path, final: Path) -> None:
