@@ -69,6 +69,18 @@ class _Running:
 ProgressCallback = Callable[[str, ShardStats | None, int], None]
 
 
+class WorkerFailure(Exception):
+    """A shard's worker raised or died outside any page: the worker's trouble (a network error,
+    memory), not the input's, so worth another attempt where a distributor can retry."""
+
+    def __init__(self, stats: ShardStats) -> None:
+        super().__init__(stats.messages[-1] if stats.messages else stats.shard)
+        self.stats = stats
+
+    def __reduce__(self):
+        return (WorkerFailure, (self.stats,))
+
+
 def _child(
     context: WorkerContext,
     shard: Target,
@@ -81,8 +93,11 @@ def _child(
     try:
         stats = extract_shard(shard, context.options, context.matcher, context.lid, hb, skips)
     except Exception as exc:  # report, don't die silently: the parent names the shard
-        stats = ShardStats(shard=base_name(shard), status="failed", errors=1)
-        stats.messages.append(f"{stats.shard}: failed: {type(exc).__name__}: {exc}")
+        failed = ShardStats(shard=base_name(shard), status="failed", errors=1)
+        failed.messages.append(f"{failed.shard}: failed: {type(exc).__name__}: {exc}")
+        conn.send(WorkerFailure(failed))
+        conn.close()
+        return
     conn.send(stats)
     conn.close()
 
@@ -103,8 +118,12 @@ def run_local(
     context: WorkerContext,
     workers: int,
     on_progress: ProgressCallback | None = None,
+    raise_worker_failures: bool = False,
 ) -> list[ShardStats]:
-    """Run every shard in its own supervised process; results in input order."""
+    """Run every shard in its own supervised process; results in input order.
+
+    A shard whose worker raised or died outside a page is reported failed, or with
+    `raise_worker_failures` raised as `WorkerFailure` (the Ray task's cue to retry it)."""
     mp = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
@@ -125,6 +144,10 @@ def run_local(
                 if outcome is None:
                     continue
                 running.remove(run)
+                if isinstance(outcome, WorkerFailure):
+                    if raise_worker_failures:
+                        raise outcome
+                    outcome = outcome.stats
                 if isinstance(outcome, ShardStats):
                     results[run.shard] = outcome
                     notify("done", outcome, 0)
@@ -147,7 +170,9 @@ def _start(mp, context: WorkerContext, shard: Target, skips: dict[int, str]) -> 
     return _Running(shard, process, parent_conn, hb, dict(skips))
 
 
-def _check(run: _Running, options: ExtractOptions) -> ShardStats | dict[int, str] | None:
+def _check(
+    run: _Running, options: ExtractOptions
+) -> ShardStats | WorkerFailure | dict[int, str] | None:
     """The shard's stats when done, a new skip set when it must rerun, None while it runs."""
     if run.conn.poll():
         try:
@@ -167,7 +192,7 @@ def _check(run: _Running, options: ExtractOptions) -> ShardStats | dict[int, str
         stats = ShardStats(shard=name, status="failed", errors=1)
         code = run.process.exitcode
         stats.messages.append(f"{name}: worker died outside any page (exit code {code})")
-        return stats
+        return WorkerFailure(stats)
     if len(run.skips) >= MAX_PAGE_SKIPS:
         stats = ShardStats(shard=name, status="failed", errors=1)
         stats.messages.append(
@@ -219,7 +244,7 @@ def run_ray(
     `workers` caps the tasks in flight (0: the cluster's CPUs). The context goes to the object
     store once; a task that dies with its worker or raises is retried up to `max_retries` times.
     """
-    ray = _import_ray()
+    ray = import_ray()
     started_here = not ray.is_initialized()
     if started_here and address:
         ray.init(address=address)
@@ -263,6 +288,11 @@ def _result(ray, ref, shard: Target, options: ExtractOptions) -> ShardStats:
         return ray.get(ref)
     except Exception as exc:  # retries used up: the shard fails alone, the run goes on
         _remove_stale_temp(shard, options)
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, WorkerFailure):
+            stats = cause.stats
+            stats.messages[-1] += " (on Ray, retries used up)"
+            return stats
         stats = ShardStats(shard=base_name(shard), status="failed", errors=1)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         stats.messages.append(f"{stats.shard}: failed on Ray: {type(exc).__name__}: {first}")
@@ -274,7 +304,7 @@ def _ray_shard(boxed: list, shard: Target) -> ShardStats:
     context = _worker_context(boxed[0])
     _remove_stale_temp(shard, context.options)
     hook = _kill_once_hook()
-    return run_local([shard], context, 1, hook)[0]
+    return run_local([shard], context, 1, hook, raise_worker_failures=True)[0]
 
 
 def _worker_context(ref) -> WorkerContext:
@@ -320,7 +350,8 @@ def _kill_once_hook() -> ProgressCallback | None:
     return kill_mid_shard
 
 
-def _import_ray():
+def import_ray():
+    """The ray module, or a ValueError that says how to install it."""
     try:
         import ray
     except ImportError:

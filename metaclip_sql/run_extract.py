@@ -12,7 +12,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from metaclip_sql import storage
-from metaclip_sql.distributors import ProgressCallback, WorkerContext, run_local, run_ray
+from metaclip_sql.distributors import (
+    ProgressCallback,
+    WorkerContext,
+    import_ray,
+    run_local,
+    run_ray,
+)
 from metaclip_sql.extract import ExtractOptions, ShardStats
 from metaclip_sql.lang_metadata import LanguageMatchers, load_lang_map
 from metaclip_sql.lid import default_language_id
@@ -127,6 +133,8 @@ def run_extract(
     """
     if distributor not in DISTRIBUTORS:
         raise InputError(f"--distributor must be one of {', '.join(DISTRIBUTORS)}")
+    if distributor == "ray":
+        import_ray()  # before the metadata is loaded: fail in a second, not after it
     shards = expand_inputs(inputs)
     matcher = load_matcher(metadata, options.langs, lang_map)
     context = WorkerContext(matcher, default_language_id(), options)

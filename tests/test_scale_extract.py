@@ -161,22 +161,34 @@ def test_s3_in_and_out_with_both_distributors(
 ) -> None:
     s3 = fsspec.filesystem("s3", skip_instance_cache=True)
     s3.mkdir(BUCKET)
-    for shard in shards[:3]:
+    for shard in shards[:2]:
         s3.put_file(str(shard), f"{BUCKET}/in/{shard.name}")
-    names = [s.name for s in shards[:3]]
+    names = [s.name for s in shards[:2]]
     for distributor in ("local", "ray"):
         out = f"s3://{BUCKET}/out-{distributor}"
         summary = run_extract(
             [f"s3://{BUCKET}/in/*.warc.gz"], _options(out), metadata, 2, None, None, distributor
         )
-        assert [s.status for s in summary.shards] == ["ok"] * 3, summary.shards
+        assert [s.status for s in summary.shards] == ["ok"] * 2, summary.shards
         s3.invalidate_cache()
         assert sorted(s3.ls(out)) == [f"{BUCKET}/out-{distributor}/{n}.parquet" for n in names]
         _same_outputs(local_out, names, lambda n, o=out: pq.read_table(f"{o}/{n}", filesystem=s3))
         again = run_extract(
             [f"s3://{BUCKET}/in/"], _options(out), metadata, 2, None, None, distributor
         )
-        assert [s.status for s in again.shards] == ["skipped"] * 3
+        assert [s.status for s in again.shards] == ["skipped"] * 2
+
+
+def test_upload_error_is_retried_then_reported(
+    services, shards: list[Path], metadata: Path
+) -> None:
+    """A worker that raises (here: the output bucket does not exist) is retried by Ray, then
+    the shard fails alone with the worker's own message."""
+    out = "s3://no-such-bucket/out"
+    summary = run_extract(shards[:1], _options(out), metadata, 0, None, None, "ray", None, 1)
+    (failed,) = summary.failed
+    message = failed.messages[-1]
+    assert message.startswith(f"{shards[0].name}: failed: ") and "retries used up" in message
 
 
 def _http_server(root: Path, ranges: bool) -> ThreadingHTTPServer:
