@@ -185,7 +185,9 @@ def balance(
         None, "--unit", help="pair (MetaCLIP 1, the default) or image (MetaCLIP 2, --worldwide's)."
     ),
     memory_limit: str | None = typer.Option(None, "--memory-limit", help="DuckDB limit, e.g. 4GB."),
-    threads: int = typer.Option(0, "--threads", help="DuckDB threads (0: all cores)."),
+    threads: int = typer.Option(
+        0, "--threads", help="DuckDB threads (0: all cores; with ray, per task, 0 means 1)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Count and decide, write no rows."),
     worldwide: bool = typer.Option(
         False, "--worldwide", help="MetaCLIP 2: a threshold per language (sql/metaclip_v2)."
