@@ -13,7 +13,7 @@ its own process so peak memory (ru_maxrss) is the step's own:
 
 Runs are interleaved and medians reported, with the ratios dry-run / numpy and balance / copy.
 
-    python bench/balance.py [--sizes 1M,10M] [--runs 3] [--t 20000]
+    python bench/balance.py [--sizes 1M,10M] [--runs 3] [--t scaled|20000] [--memory 2GB]
         [--numpy-python /tmp/venv-np22/bin/python] [--workdir /tmp/metaclip-bench-balance]
 """
 
@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 ENTRIES = 500_000
 ROWS_PER_SHARD = 500_000
 STEPS = ("numpy", "dry-run", "balance", "copy")
+METACLIP_T, METACLIP_POOL = 20_000, 1_600_000_000
 
 
 def parse_size(text: str) -> int:
@@ -131,11 +132,14 @@ def child_numpy(index_path: str, t: float) -> dict:
     return {"seconds": seconds, "cpu": cpu, "kept": int(kept.shape[0]), "numpy": np.__version__}
 
 
-def child_balance(pool: str, out: str, metadata: str, t: float, dry_run: bool) -> dict:
+def child_balance(
+    pool: str, out: str, metadata: str, t: float, memory_limit: str, dry_run: bool
+) -> dict:
     from metaclip_sql.balance import balance
 
     started, cpu = time.perf_counter(), _cpu()
-    result = balance([pool], t=t, out=out, metadata=metadata, dry_run=dry_run)
+    limit = memory_limit or None
+    result = balance([pool], t=t, out=out, metadata=metadata, memory_limit=limit, dry_run=dry_run)
     seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     return {
         "seconds": seconds,
@@ -173,7 +177,7 @@ def child_main(argv: list[str]) -> None:
     if step == "numpy":
         result = child_numpy(rest[0], float(rest[1]))
     elif step in ("dry-run", "balance"):
-        result = child_balance(rest[0], rest[1], rest[2], float(rest[3]), step == "dry-run")
+        result = child_balance(*rest[:3], float(rest[3]), rest[4], step == "dry-run")
     else:
         result = child_copy(rest[0], rest[1])
     result["max_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
@@ -196,18 +200,15 @@ def bench_size(texts: int, args: argparse.Namespace) -> dict:
         f"(text, entry) rows; generated in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
+    t = threshold(args.t, texts)
+    pool, out = str(work / "shards"), str(work / "out")
     steps = {
-        "numpy": (args.numpy_python, ["numpy", str(work / "inverted.npy"), str(args.t)]),
-        "dry-run": (
-            sys.executable,
-            ["dry-run", str(work / "shards"), str(work / "out"), str(metadata), str(args.t)],
-        ),
-        "balance": (
-            sys.executable,
-            ["balance", str(work / "shards"), str(work / "out"), str(metadata), str(args.t)],
-        ),
-        "copy": (sys.executable, ["copy", str(work / "shards"), str(work / "copy.parquet")]),
+        "numpy": (args.numpy_python, ["numpy", str(work / "inverted.npy"), str(t)]),
+        "dry-run": (sys.executable, ["dry-run", pool, out, str(metadata), str(t), args.memory]),
+        "balance": (sys.executable, ["balance", pool, out, str(metadata), str(t), args.memory]),
+        "copy": (sys.executable, ["copy", pool, str(work / "copy.parquet")]),
     }
+    print(f"  t = {t:g}", flush=True)
     results: dict[str, list[dict]] = {name: [] for name in STEPS}
     for run in range(args.runs):
         for name in STEPS:
@@ -221,7 +222,14 @@ def bench_size(texts: int, args: argparse.Namespace) -> dict:
             )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return {"texts": texts, "rows": rows, "pool_bytes": pool_bytes, "results": results}
+    return {"texts": texts, "t": t, "rows": rows, "pool_bytes": pool_bytes, "results": results}
+
+
+def threshold(option: str, texts: int) -> float:
+    """`--t`: a number, or `scaled`: MetaCLIP 400M's t = 20,000 on a 1.6B-pair pool, pro rata."""
+    if option == "scaled":
+        return float(max(1, round(METACLIP_T * texts / METACLIP_POOL)))
+    return float(option)
 
 
 def report(size: dict) -> dict:
@@ -231,6 +239,7 @@ def report(size: dict) -> dict:
     balance_run = size["results"]["balance"][0]
     summary = {
         "texts": size["texts"],
+        "t": size["t"],
         "rows": size["rows"],
         "median_seconds": med,
         "median_cpu_seconds": cpu,
@@ -245,7 +254,8 @@ def report(size: dict) -> dict:
         "balance_steps_first_run": balance_run["steps"],
     }
     print(
-        f"\n== {size['texts']:,} texts ({size['rows']:,} rows), median of {len(size['results']['numpy'])} runs"
+        f"\n== {size['texts']:,} texts ({size['rows']:,} rows), t={size['t']:g}, "
+        f"median of {len(size['results']['numpy'])} runs"
     )
     for name in STEPS:
         print(f"  {name:8s} {med[name]:7.2f} s  cpu {cpu[name]:7.2f} s  peak {peak[name]:.2f} GB")
@@ -265,7 +275,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1M,10M", help="Pool sizes in texts, e.g. 1M,10M,50M.")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--t", type=float, default=20000)
+    parser.add_argument(
+        "--t",
+        default="scaled",
+        help="Threshold: a number, or 'scaled' (20000 x texts / 1.6B, MetaCLIP 400M's ratio).",
+    )
+    parser.add_argument(
+        "--memory", default="", help="balance --memory-limit for both balance steps, e.g. 2GB."
+    )
     parser.add_argument(
         "--numpy-python",
         default="/tmp/venv-np22/bin/python"
@@ -277,7 +294,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Keep the generated pools.")
     parser.add_argument("--json", type=Path, help="Also write the summary here.")
     args = parser.parse_args()
-    print(f"cores {os.cpu_count()}, t={args.t:g}, numpy reference run by {args.numpy_python}")
+    print(
+        f"cores {os.cpu_count()}, t={args.t}, memory limit {args.memory or 'default'}, "
+        f"numpy reference run by {args.numpy_python}"
+    )
     summaries = [report(bench_size(parse_size(s), args)) for s in args.sizes.split(",")]
     if args.json:
         args.json.write_text(json.dumps(summaries, indent=2) + "\n")
