@@ -143,6 +143,13 @@ def test_a_head_entry_is_sampled_per_row_not_by_one_coin(pool: Pool, balanced) -
         assert 0 < row["kept"] < row["count"]
 
 
+def test_no_volatile_randomness_in_the_sql() -> None:
+    """Every draw is an md5 of the row: random() could be pushed to the per-entry side."""
+    for f in sqlrunner.version_files("metaclip_v1"):
+        code = "\n".join(line.split("--", 1)[0] for line in f.text.splitlines()).lower()
+        assert "random(" not in code and "setseed" not in code, f.name
+
+
 def test_the_bounds_check_catches_a_per_entry_coin(pool: Pool) -> None:
     """The statistical check above fails on what the pushed-down random() filter produces."""
     counts = pool.entry_counts()
