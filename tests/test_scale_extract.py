@@ -134,7 +134,9 @@ def test_task_killed_mid_shard_is_retried(
     killed = marker.read_text()
     marker.unlink()
     pages = int(re.fullmatch(r"killed after (\d+) pages", killed).group(1))
-    assert 0 < pages < summary.shards[0].html_pages  # it died mid-shard, then ran again
+    # It died before its output was committed (under load a poll may see every page parsed
+    # while the Parquet is still being written), then ran again.
+    assert 0 < pages <= summary.shards[0].html_pages
     assert summary.shards[0].status == "ok"
     _same_outputs(local_out, [big.name], lambda n: pq.read_table(tmp_path / n))
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{big.name}.parquet"]  # no leftovers
