@@ -13,10 +13,10 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -26,6 +26,8 @@ from duckdb import ColumnExpression, ConstantExpression
 from metaclip_sql import __version__, sqlrunner
 from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
 from metaclip_sql.schema import PAIRS_COLUMNS, PAIRS_SCHEMA
+
+R = TypeVar("R")  # BalanceResult or WorldwideResult: both carry manifest and files
 
 SQL_VERSION = "metaclip_v1"
 DEFAULT_SEED = 0
@@ -133,17 +135,37 @@ def balance(
     rows_in = check_pairs_files(files)
     valid_files = _resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     entries = _load_metadata(metadata)
-    out = Path(out)
+    return run_steps(
+        Path(out),
+        dry_run,
+        memory_limit,
+        threads,
+        lambda con, run: _balance(
+            con, run, files, rows_in, valid_files, entries, t, p, seed, lang, unit
+        ),
+        lambda result: _manifest(result, files, valid_files, metadata, entries),
+    )
+
+
+def run_steps(
+    out: Path,
+    dry_run: bool,
+    memory_limit: str | None,
+    threads: int | None,
+    steps: Callable[[duckdb.DuckDBPyConnection, _Run], R],
+    manifest: Callable[[R], dict[str, Any]],
+) -> R:
+    """Run a balancing's SQL steps in DuckDB (spilling under `out`), then record the manifest
+    and commit the outputs. Shared by every algorithm version: DuckDB errors become one-line
+    BalanceErrors and temporary files never stay behind, whatever fails."""
     run = _Run(out, dry_run)
     try:
         con = _connect(run.spill_dir(), memory_limit, threads)
         try:
-            result = _balance(
-                con, run, files, rows_in, valid_files, entries, t, p, seed, lang, unit
-            )
+            result = steps(con, run)
         finally:
             con.close()
-        result.manifest = _manifest(result, files, valid_files, metadata, entries)
+        result.manifest = manifest(result)
         result.files = run.commit(result.manifest)
         return result
     except duckdb.Error as exc:

@@ -26,14 +26,13 @@ from metaclip_sql.balance import (
     DRAW_FUNCTION,
     UNITS,
     BalanceError,
-    _connect,
-    _one_line,
     _resolve_paths,
     _Run,
     _valid_input,
     check_pairs_files,
     parse_langs,
     resolve_parquet_inputs,
+    run_steps,
 )
 from metaclip_sql.lang_metadata import metadata_files
 from metaclip_sql.metadata import MetadataError, load_entries
@@ -116,21 +115,20 @@ def balance_worldwide(
     rows_in = check_pairs_files(files)
     valid_files = _resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     lists = _load_lists(metadata)
-    run = _Run(Path(out), dry_run)
-    try:
-        con = _connect(run.spill_dir(), memory_limit, threads)
-        try:
-            result = _run(con, run, files, rows_in, valid_files, lists, t_en, seed, langs, unit)
-        finally:
-            con.close()
+
+    def steps(con: duckdb.DuckDBPyConnection, run: _Run) -> WorldwideResult:
+        result = _run(con, run, files, rows_in, valid_files, lists, t_en, seed, langs, unit)
         result.lang = lang
-        result.manifest = _manifest(result, files, valid_files, metadata, lists)
-        result.files = run.commit(result.manifest)
         return result
-    except duckdb.Error as exc:
-        raise BalanceError(_one_line(str(exc))) from exc
-    finally:
-        run.cleanup()
+
+    return run_steps(
+        Path(out),
+        dry_run,
+        memory_limit,
+        threads,
+        steps,
+        lambda result: _manifest(result, files, valid_files, metadata, lists),
+    )
 
 
 def _run(
