@@ -33,10 +33,20 @@ class Heartbeat:
             self.shared[2] += 1
 
     def busy_for(self, now: float) -> tuple[int, float]:
-        """(offset, seconds) of the page being parsed; seconds is 0 when idle."""
-        if self.shared is None or self.shared[1] == 0.0:
+        """(offset, seconds) of the page being parsed; seconds is 0 when idle.
+
+        The worker writes while we read: the start time is read once, and the offset counts
+        only if the start time is unchanged after it (else the worker moved on: not busy).
+        """
+        if self.shared is None:
             return -1, 0.0
-        return int(self.shared[0]), now - self.shared[1]
+        started = self.shared[1]
+        if started == 0.0:
+            return -1, 0.0
+        offset = int(self.shared[0])
+        if self.shared[1] != started:
+            return -1, 0.0
+        return offset, now - started
 
     @property
     def pages(self) -> int:

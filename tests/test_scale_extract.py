@@ -82,6 +82,7 @@ def local_out(tmp_path_factory, shards: list[Path], metadata: Path) -> Path:
     out = tmp_path_factory.mktemp("local")
     summary = run_extract(shards, _options(out), metadata, workers=2)
     assert not summary.failed and summary.totals["rows"] > 0
+    assert summary.totals["errors"] == 0, [m for s in summary.shards for m in s.messages]
     return out
 
 
