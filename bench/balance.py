@@ -58,6 +58,7 @@ def generate_pool(folder: Path, texts: int) -> list[Path]:
     bounds = [texts * s // shards for s in range(shards + 1)]
     files = []
     con = duckdb.connect()
+    run(con, "common/pair_key.sql")
     for s in range(shards):
         prev = (s - 1) % shards
         path = folder / f"shard-{s:05d}.parquet"

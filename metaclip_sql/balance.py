@@ -25,17 +25,21 @@ from duckdb import ColumnExpression, ConstantExpression
 
 from metaclip_sql import __version__, sqlrunner
 from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
-from metaclip_sql.schema import PAIRS_COLUMNS, PAIRS_SCHEMA
+from metaclip_sql.pool import pair_rows
+from metaclip_sql.schema import PAIRS_SCHEMA, REQUIRED_COLUMNS
 
 R = TypeVar("R")  # BalanceResult or WorldwideResult: both carry manifest and files
 
 SQL_VERSION = "metaclip_v1"
+#: The draw's hash, shared by every algorithm version (and recorded in each manifest).
+COMMON_SQL = "common/draws.sql"
 DEFAULT_SEED = 0
 UNITS = ("pair", "image")
 DISTRIBUTORS = ("local", "ray")
 DRAW_FUNCTION = (
-    "entry at position i of a pair's entry_ids: bits 32*((i-1)%4) up of "
-    "md5_number(concat_ws(chr(31), seed, uuid, text, (i-1)//4)), over 2^32"
+    "one per pair: u = splitmix64_finalizer(low 64 bits of pair_key XOR "
+    "splitmix64_finalizer(seed)) >> 11, over 2^53; kept when u < 1 - prod(1 - t / count) "
+    "over its entries"
 )
 
 
@@ -189,6 +193,7 @@ def _balance(
 ) -> BalanceResult:
     steps = _Steps(con)
     started = time.perf_counter()
+    sqlrunner.run(con, COMMON_SQL)
     steps.run("000_params.sql", langs=parse_langs(lang), seed=seed)
     _define_inputs(con, files, valid_files, entries)
     if valid_files:
@@ -204,7 +209,7 @@ def _balance(
     if unit == "image":
         steps.run("041_sample_image.sql")
     if run.dry_run:
-        steps.run("055_kept_total.sql")
+        steps.run("055_kept_total.sql" if unit == "pair" else "056_kept_total_image.sql")
     else:
         steps.run("050_write_curated.sql", path=str(run.temp("curated.parquet")))
         con.read_parquet(str(run.temp("curated.parquet"))).create_view("kept_rows")
@@ -300,7 +305,9 @@ def check_pairs_files(files: Sequence[Path]) -> int:
 def _schema_problem(schema: pa.Schema) -> str | None:
     for expected in PAIRS_SCHEMA:
         if expected.name not in schema.names:
-            return f"column {expected.name} missing"
+            if expected.name in REQUIRED_COLUMNS:
+                return f"column {expected.name} missing"
+            continue
         actual = schema.field(expected.name).type
         if _base_type(actual) != _base_type(expected.type):
             return f"column {expected.name} is {actual}, expected {expected.type}"
@@ -308,7 +315,10 @@ def _schema_problem(schema: pa.Schema) -> str | None:
 
 
 def _base_type(dtype: pa.DataType) -> str:
-    """Compare types without list field names or string widths, which writers choose freely."""
+    """Compare types without list field names, string widths, or the UUID annotation (pair_key
+    reads as uuid or as its 16-byte storage, depending on the reader), which vary by writer."""
+    if isinstance(dtype, pa.BaseExtensionType):
+        dtype = dtype.storage_type
     if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
         return f"list<{_base_type(dtype.value_type)}>"
     if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
@@ -353,10 +363,7 @@ def _define_inputs(
     entries: list[str] | None,
 ) -> None:
     """The views the SQL reads: raw_shards or shards, valid_input, metadata_entries."""
-    shards = con.read_parquet(
-        [str(f) for f in files], union_by_name=True, filename=True, file_row_number=True
-    ).select(*[ColumnExpression(c) for c in (*PAIRS_COLUMNS, "filename", "file_row_number")])
-    shards.create_view("shards" if not valid_files else "raw_shards")
+    pair_rows(con, files).create_view("shards" if not valid_files else "raw_shards")
     if valid_files:
         _valid_input(con, valid_files).create_view("valid_input")
     _register_metadata(con, entries)
@@ -548,7 +555,7 @@ def _manifest(
     metadata: str | Path | None,
     entries: list[str] | None,
 ) -> dict[str, Any]:
-    sql_files = sqlrunner.version_files(SQL_VERSION)
+    sql_files = [*sqlrunner.version_files(SQL_VERSION), *sqlrunner.version_files("common")]
     return {
         "tool": "metaclip-sql",
         "tool_version": __version__,

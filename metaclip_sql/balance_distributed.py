@@ -351,7 +351,7 @@ def _sample_task(plan: _Plan, part: int, entry_counts: pa.Table, t: float) -> _P
         if plan.unit == "image":
             _sql(con, "041_sample_image.sql")
         if plan.dry_run:
-            _sql(con, "055_kept_total.sql")
+            _sql(con, "055_kept_total.sql" if plan.unit == "pair" else "056_kept_total_image.sql")
         else:
             final = plan.curated_dir / f"part-{part:05d}.parquet"
             temp = plan.spill / "tmp" / f"part-{part:05d}.{uuid.uuid4().hex}.parquet"
@@ -372,6 +372,7 @@ def _task_connection(plan: _Plan, name: str) -> Iterator[duckdb.DuckDBPyConnecti
     spill.mkdir(parents=True)
     con = local._connect(spill, plan.memory_limit, plan.threads)
     try:
+        local.sqlrunner.run(con, local.COMMON_SQL)
         _sql(con, "000_params.sql", langs=plan.langs, seed=plan.seed)
         yield con
     finally:

@@ -1,12 +1,12 @@
 """One shard in, one Parquet out: the per-shard work of `metaclip-sql extract`.
 
 Records stream from the reader; each page yields (image url, text key, text) triples; a
-(uuid, text) pair is kept once per shard; texts are matched against the metadata, then
-language-identified (matching first: it is cheaper and drops most texts). With per-language
-metadata (`LanguageMatchers`, MetaCLIP 2) lid runs first, since it picks the list to match
-against; texts whose language has no list are counted and dropped. Rows are written in
-batches to a temporary file renamed when the shard is complete, with the shard's counts in the
-Parquet key-value metadata under `metaclip_sql.stats`.
+(uuid, text) pair is kept once per shard (by its pair_key, which the row stores); texts are
+matched against the metadata, then language-identified (matching first: it is cheaper and
+drops most texts). With per-language metadata (`LanguageMatchers`, MetaCLIP 2) lid runs
+first, since it picks the list to match against; texts whose language has no list are counted
+and dropped. Rows are written in batches to a temporary file renamed when the shard is
+complete, with the shard's counts in the Parquet key-value metadata under `metaclip_sql.stats`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from metaclip_sql.lang_metadata import LanguageMatchers
 from metaclip_sql.lid import LanguageId
 from metaclip_sql.matching import Matcher
 from metaclip_sql.readers import DEFAULT_MAX_RECORD_BYTES, ReadCounts, ShardReadError, iter_records
-from metaclip_sql.schema import PAIRS_SCHEMA
+from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 from metaclip_sql.storage import Target, base_name, exists, join, publish
 from metaclip_sql.wat import wat_image_texts
 
@@ -226,23 +226,20 @@ def _fill(
         page_url, last_url, uuid = record.target_uri, None, ""
         for url, key, text in triples:
             stats.texts += 1
-            # (url, text) identifies (uuid, text): uuid is a function of the url alone, and is
-            # computed only for the texts that get this far.
-            digest = hashlib.blake2b(
-                f"{url}\x00{text}".encode("utf-8", "surrogatepass"), digest_size=16
-            ).digest()
-            if digest in seen:
-                continue
-            seen.add(digest)
-            stats.deduped_texts += 1
-            if url != last_url:
+            if url != last_url:  # a page yields an image's texts together: one sha224 for them
                 last_url, uuid = url, image_uuid(url)
+            # The pair key is both the dedup key and the row's pair_key column: one md5 a text.
+            pair = pair_key(uuid, text)
+            if pair in seen:
+                continue
+            seen.add(pair)
+            stats.deduped_texts += 1
             if by_lang is not None:
                 routed = _route(text, by_lang, lid, langs, keep_unmatched, stats)
                 if routed is None:
                     continue
                 lang, score, ids = routed
-                rows.add(uuid, url, text, key, lang, score, ids, page_url, name)
+                rows.add(uuid, url, text, key, lang, score, ids, page_url, name, pair)
                 continue
             ids = matcher.match(text)
             if ids:
@@ -252,7 +249,7 @@ def _fill(
             lang, score = lid.predict(text)
             if langs is not None and lang not in langs:
                 continue
-            rows.add(uuid, url, text, key, lang, score, ids, page_url, name)
+            rows.add(uuid, url, text, key, lang, score, ids, page_url, name, pair)
     stats.records = read.records
     stats.img_tags = page.img_tags
     stats.non_http_urls = page.non_http_urls

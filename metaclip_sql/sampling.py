@@ -1,4 +1,4 @@
-"""The balancing arithmetic in plain Python: the definition the SQL in `sql/metaclip_v1/` follows.
+"""The balancing arithmetic in plain Python: the definition the SQL in `sql/` follows.
 
 The SQL is what runs; these functions state the same rules in a form anyone can check (tests
 compare the two) and re-implement elsewhere (another engine, a distributed run) to the bit.
@@ -6,28 +6,37 @@ compare the two) and re-implement elsewhere (another engine, a distributed run) 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
-#: Separates the fields hashed for a draw; it cannot occur in a uuid or a decimal number.
-SEPARATOR = "\x1f"
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15  # 2^64 / golden ratio: spreads the salts apart
+KEEP_SALT, PICK_SALT = 0, 1
 
 
-def draw(seed: int, uuid: str, text: str, position: int) -> float:
-    """The uniform draw in [0, 1) of a pair's entry at `position` (1-based) in its entry_ids.
+def mix64(z: int) -> int:
+    """splitmix64's finalizer: a bijection on 64 bits (`metaclip_mix64` in sql/common/draws.sql)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
 
-    32 bits of D_b = md5 of `seed, uuid, text, b` joined by U+001F (SQL: `concat_ws(chr(31),
-    ...)`) with b = (position - 1) // 4, read as a little-endian 128-bit integer (DuckDB's
-    `md5_number`): bits 32 * ((position - 1) % 4) up, over 2^32. One md5 serves four entries.
+
+def seed_state(seed: int, salt: int) -> int:
+    """The state a run's draws start from: the seed (two's complement) mixed with a salt."""
+    return mix64((seed & _MASK64) ^ ((salt * _GOLDEN) & _MASK64))
+
+
+def draw(seed: int, pair_key: bytes) -> float:
+    """A pair's uniform draw in [0, 1): 53 bits of mix64(low half of pair_key ^ keep state).
+
+    pair_key is `schema.pair_key(uuid, text)`; DuckDB reads it as a UUID, a big-endian integer.
     """
-    block, chunk = divmod(position - 1, 4)
-    digest = _md5_number(SEPARATOR.join((str(seed), uuid, text, str(block))))
-    return ((digest >> (32 * chunk)) & 0xFFFFFFFF) / 2.0**32
+    low = int.from_bytes(pair_key[8:], "big")
+    return (mix64(low ^ seed_state(seed, KEEP_SALT)) >> 11) / 2.0**53
 
 
-def pick_key(seed: int, uuid: str, text: str) -> int:
+def pick_key(seed: int, pair_key: bytes) -> int:
     """The key whose smallest value picks an image's one text under `--unit image`."""
-    return _md5_number(SEPARATOR.join((str(seed), "pick", uuid, text)))
+    return mix64(int.from_bytes(pair_key[:8], "big") ^ seed_state(seed, PICK_SALT))
 
 
 def entry_prob(count: int, t: float) -> float:
@@ -35,11 +44,14 @@ def entry_prob(count: int, t: float) -> float:
     return min(1.0, t / count)
 
 
-def kept(seed: int, uuid: str, text: str, entry_ids: Iterable[int], probs: Sequence[float]) -> bool:
-    """A pair is kept when any of its entries' draws falls under that entry's probability."""
-    return any(
-        draw(seed, uuid, text, position) < probs[e] for position, e in enumerate(entry_ids, start=1)
-    )
+def kept(seed: int, pair_key: bytes, entry_ids: Iterable[int], probs: Sequence[float]) -> bool:
+    """A pair is kept when its draw falls under 1 - prod(1 - prob) over its entries, the chance
+    that any of independent per-entry draws u_e < prob_e would keep it (one draw, same law).
+    The product runs in entry_ids order, as SQL's does, so the two agree to the bit."""
+    miss = 1.0
+    for e in entry_ids:
+        miss *= 1.0 - probs[e]
+    return draw(seed, pair_key) < 1.0 - miss
 
 
 def keep_probability(entry_probs: Iterable[float]) -> float:
@@ -68,7 +80,3 @@ def p_to_t(counts: Iterable[int], p: float) -> int:
         if gap < best_gap:
             best, best_gap = count, gap
     return best
-
-
-def _md5_number(key: str) -> int:
-    return int.from_bytes(hashlib.md5(key.encode()).digest(), "little")

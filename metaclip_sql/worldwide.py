@@ -18,12 +18,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from duckdb import ColumnExpression
 
 from metaclip_sql import __version__, sqlrunner
 from metaclip_sql.balance import (
+    COMMON_SQL,
     DEFAULT_SEED,
-    DRAW_FUNCTION,
     UNITS,
     BalanceError,
     _resolve_paths,
@@ -36,9 +35,14 @@ from metaclip_sql.balance import (
 )
 from metaclip_sql.lang_metadata import metadata_files
 from metaclip_sql.metadata import MetadataError, load_entries
-from metaclip_sql.schema import PAIRS_COLUMNS
+from metaclip_sql.pool import pair_rows
 
 SQL_VERSION = "metaclip_v2"
+DRAW_FUNCTION = (
+    "one per pair: u = splitmix64_finalizer(low 64 bits of pair_key XOR "
+    "splitmix64_finalizer(seed)) >> 11, over 2^53; kept when u < 1 - prod(1 - t_lang / count) "
+    "over its entries, t_lang the threshold of the pair's language"
+)
 DEFAULT_T_EN = 170_000.0
 ANCHOR_LANG = "en"
 _SUMMARY_COLUMNS = ("t", "p", "tail_proportion", "pairs", "kept", "entries", "head_entries")
@@ -146,6 +150,7 @@ def _run(
     seconds: dict[str, float] = {}
     step = _stepper(con, seconds)
     started = time.perf_counter()
+    sqlrunner.run(con, COMMON_SQL)
     step("000_params.sql", langs=langs, seed=seed)
     _define_inputs(con, files, valid_files, lists)
     if valid_files:
@@ -159,7 +164,7 @@ def _run(
     if unit == "image":
         step("041_sample_image.sql")
     if run.dry_run:
-        step("055_kept_total.sql")
+        step("055_kept_total.sql" if unit == "pair" else "056_kept_total_image.sql")
     else:
         step("050_write_curated.sql", path=str(run.temp("curated.parquet")))
         con.read_parquet(str(run.temp("curated.parquet"))).create_view("kept_rows")
@@ -238,10 +243,7 @@ def _define_inputs(
     lists: dict[str, list[str]] | None,
 ) -> None:
     """The views the SQL reads: shards (or raw_shards), valid_input, metadata_entries."""
-    shards = con.read_parquet(
-        [str(f) for f in files], union_by_name=True, filename=True, file_row_number=True
-    ).select(*[ColumnExpression(c) for c in (*PAIRS_COLUMNS, "filename", "file_row_number")])
-    shards.create_view("shards" if not valid_files else "raw_shards")
+    pair_rows(con, files).create_view("shards" if not valid_files else "raw_shards")
     if valid_files:
         _valid_input(con, valid_files).create_view("valid_input")
     langs, ids, names = [], [], []
@@ -292,7 +294,7 @@ def _manifest(
     metadata: str | Path | None,
     lists: dict[str, list[str]] | None,
 ) -> dict[str, Any]:
-    sql_files = sqlrunner.version_files(SQL_VERSION)
+    sql_files = [*sqlrunner.version_files(SQL_VERSION), *sqlrunner.version_files("common")]
     return {
         "tool": "metaclip-sql",
         "tool_version": __version__,

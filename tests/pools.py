@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from metaclip_sql.schema import PAIRS_COLUMNS, PAIRS_SCHEMA
+from metaclip_sql.schema import PAIRS_COLUMNS, PAIRS_SCHEMA, pair_key
 
 
 @dataclass
@@ -88,9 +88,15 @@ def zipf_pool(
     return pool
 
 
-def write_rows(path: Path, rows: list[dict]) -> Path:
-    """Write rows (dicts with the extract columns) as one Parquet file in the extract schema."""
-    table = pa.Table.from_pylist([{c: r[c] for c in PAIRS_COLUMNS} for r in rows], PAIRS_SCHEMA)
+def write_rows(path: Path, rows: list[dict], with_pair_key: bool = True) -> Path:
+    """Write rows (dicts with the extract columns) as one Parquet file in the extract schema.
+
+    pair_key is computed when a row has none; `with_pair_key=False` writes the schema from
+    before pair_key existed (balance computes the key itself then)."""
+    keyed = [{**r, "pair_key": r.get("pair_key") or pair_key(r["uuid"], r["text"])} for r in rows]
+    table = pa.Table.from_pylist([{c: r[c] for c in PAIRS_COLUMNS} for r in keyed], PAIRS_SCHEMA)
+    if not with_pair_key:
+        table = table.drop_columns(["pair_key"])
     pq.write_table(table, path)
     return path
 

@@ -17,12 +17,13 @@ from typer.testing import CliRunner
 from metaclip_sql import sampling, sqlrunner
 from metaclip_sql.balance import BalanceError, balance
 from metaclip_sql.cli import app
-from metaclip_sql.schema import PAIRS_SCHEMA
+from metaclip_sql.schema import pair_key
 from tests.pools import Pool, uuid_of, write_rows, zipf_pool
 
 T = 60
-#: sampling.draw(0, "0123456789abcdef01234567", "a red car", 1), computed once from md5 by hand.
-DRAW_PINNED = 0.9172390715684742
+#: sampling.draw(0, pair_key("0123456789abcdef01234567", "a red car")), computed once: a change
+#: to the draw changes every sample, so it must be deliberate.
+DRAW_PINNED = 0.9039456486383772
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_curated_equals_the_reference_definition_row_for_row(pool: Pool, balance
     expected = {
         (row["uuid"], row["text"], row["shard"])
         for row in pool.pairs().values()
-        if sampling.kept(7, row["uuid"], row["text"], row["entry_ids"], probs)
+        if sampling.kept(7, pair_key(row["uuid"], row["text"]), row["entry_ids"], probs)
     }
     curated = pq.read_table(balanced.files["curated"]).to_pylist()
     assert {(r["uuid"], r["text"], r["shard"]) for r in curated} == expected
@@ -100,7 +101,7 @@ def test_curated_equals_the_reference_definition_row_for_row(pool: Pool, balance
 
 
 def test_long_entry_lists_match_the_reference_too(tmp_path: Path) -> None:
-    """Pairs with up to 10 entries, nearly all head: every branch of the draw, md5 blocks 0-2."""
+    """Pairs with up to 10 entries, nearly all head: every branch, long products included."""
     pool = zipf_pool(tmp_path / "in", images=1500, entries=12, max_entries=10, shards=2)
     result = balance(pool.files, t=40, out=tmp_path / "out", seed=11)
     probs_by_id = expected_probs(pool.entry_counts(), 40)
@@ -110,7 +111,7 @@ def test_long_entry_lists_match_the_reference_too(tmp_path: Path) -> None:
     expected = {
         (r["uuid"], r["text"])
         for r in pairs
-        if sampling.kept(11, r["uuid"], r["text"], r["entry_ids"], probs)
+        if sampling.kept(11, pair_key(r["uuid"], r["text"]), r["entry_ids"], probs)
     }
     curated = pq.read_table(result.files["curated"]).to_pylist()
     assert {(r["uuid"], r["text"]) for r in curated} == expected
@@ -144,8 +145,8 @@ def test_a_head_entry_is_sampled_per_row_not_by_one_coin(pool: Pool, balanced) -
 
 
 def test_no_volatile_randomness_in_the_sql() -> None:
-    """Every draw is an md5 of the row: random() could be pushed to the per-entry side."""
-    for f in sqlrunner.version_files("metaclip_v1"):
+    """Every draw is a hash of the row: random() could be pushed to the per-entry side."""
+    for f in [*sqlrunner.version_files("metaclip_v1"), *sqlrunner.version_files("common")]:
         code = "\n".join(line.split("--", 1)[0] for line in f.text.splitlines()).lower()
         assert "random(" not in code and "setseed" not in code, f.name
 
@@ -160,21 +161,39 @@ def test_the_bounds_check_catches_a_per_entry_coin(pool: Pool) -> None:
         assert_kept_within_bounds(per_entry_coin, pool.pairs(), probs)
 
 
-def test_sql_draw_is_the_documented_md5() -> None:
-    """The draw is pinned to md5, so it is the same on every machine and DuckDB version."""
+def test_sql_draws_are_the_python_reference_to_the_bit() -> None:
+    """The draw is integer arithmetic on pair_key, so it is the same on every machine and DuckDB
+    version; sampling.py states it, and both must agree on every bit (seeds negative and huge)."""
     con = duckdb.connect()
-    sqlrunner.run(con, "metaclip_v1/000_params.sql", {"langs": None, "seed": 0})
-    con.register("pairs", PAIRS_SCHEMA.empty_table())
-    con.execute(
-        "CREATE TEMP TABLE prob_lookup AS SELECT 1.0 AS t, '1'::BIT AS heads, [2] AS counts"
+    sqlrunner.run(con, "common/draws.sql")
+    sqlrunner.run(con, "common/pair_key.sql")
+    query = (
+        "SELECT metaclip_u(k, metaclip_seed_state($1::BIGINT, 0)), "
+        "metaclip_pick(k, metaclip_seed_state($1::BIGINT, 1)), k "
+        "FROM (SELECT metaclip_pair_key($2, $3) AS k)"
     )
-    sqlrunner.run(con, "metaclip_v1/040_sample.sql")
-    query = "SELECT metaclip_u(metaclip_digest($1, $2, $3, ($4 - 1) // 4), $4)"
-    cases = [(0, "0123456789abcdef01234567", "a red car", 1), (42, "ff" * 12, "ünïcode ✓", 7)]
-    for seed, uuid, text, position in cases + [(7, "ab" * 12, "x", p) for p in range(1, 11)]:
-        got = con.execute(query, [seed, uuid, text, position]).fetchone()[0]
-        assert got == sampling.draw(seed, uuid, text, position)
-    assert sampling.draw(0, "0123456789abcdef01234567", "a red car", 1) == DRAW_PINNED
+    rng = random.Random(5)
+    texts = ["a red car", "ünïcode ✓", "", "x" * 300] + [str(rng.random()) for _ in range(50)]
+    seeds = [0, 1, 7, -1, -(2**63), 2**63 - 1] + [rng.randrange(-(2**63), 2**63) for _ in range(20)]
+    for i, text in enumerate(texts):
+        seed, uuid = seeds[i % len(seeds)], f"{rng.getrandbits(96):024x}"
+        u, pick, key = con.execute(query, [seed, uuid, text]).fetchone()
+        assert key.bytes == pair_key(uuid, text)
+        assert u == sampling.draw(seed, pair_key(uuid, text))
+        assert pick == sampling.pick_key(seed, pair_key(uuid, text))
+    assert sampling.draw(0, pair_key("0123456789abcdef01234567", "a red car")) == DRAW_PINNED
+
+
+def test_draws_are_uniform_and_seeds_independent() -> None:
+    """u is uniform, and the samples of two seeds overlap as independent ones would."""
+    keys = [pair_key(f"{i:024x}", "text") for i in range(20000)]
+    a = [sampling.draw(1, k) for k in keys]
+    b = [sampling.draw(2, k) for k in keys]
+    for lo in (0.0, 0.25, 0.5, 0.75):
+        share = sum(lo <= u < lo + 0.25 for u in a) / len(a)
+        assert abs(share - 0.25) < 5 * math.sqrt(0.25 * 0.75 / len(a))
+    both = sum(x < 0.3 and y < 0.3 for x, y in zip(a, b, strict=True))
+    assert abs(both - 0.09 * len(keys)) < 5 * math.sqrt(0.09 * 0.91 * len(keys))
 
 
 # --- reproducible ------------------------------------------------------------------------------
@@ -224,10 +243,31 @@ def test_dry_run_counts_what_a_run_keeps_and_writes_no_rows(
     assert all(r["kept"] is None for r in rows), "a dry run does not count kept pairs per entry"
 
 
+def test_dry_run_of_unit_image_counts_what_a_run_keeps(pool: Pool, tmp_path: Path) -> None:
+    run = balance(pool.files, t=T, out=tmp_path / "run", seed=3, unit="image")
+    dry = balance(pool.files, t=T, out=tmp_path / "dry", seed=3, unit="image", dry_run=True)
+    assert dry.kept == run.kept > 0
+
+
+def test_files_without_pair_key_balance_the_same(pool: Pool, balanced, tmp_path: Path) -> None:
+    """Outputs written before pair_key existed (or by other writers) get it computed in SQL, to
+    the same value: a pool mixing both kinds keeps exactly the rows of the keyed pool."""
+    mixed = []
+    for i, f in enumerate(pool.files):
+        target = tmp_path / "in" / f.name
+        target.parent.mkdir(exist_ok=True)
+        write_rows(target, pq.read_table(f).to_pylist(), with_pair_key=i % 2 == 1)
+        mixed.append(target)
+    assert "pair_key" not in pq.read_schema(mixed[0]).names
+    result = balance(mixed, t=T, out=tmp_path / "out", seed=7)
+    assert result.counts == balanced.counts
+    assert read_curated(result.files["curated"]) == read_curated(balanced.files["curated"])
+
+
 def test_manifest_records_the_run(pool: Pool, balanced) -> None:
     manifest = json.loads(Path(balanced.files["manifest"]).read_text())
     assert manifest["sql_version"] == "metaclip_v1"
-    for f in sqlrunner.version_files("metaclip_v1"):
+    for f in [*sqlrunner.version_files("metaclip_v1"), *sqlrunner.version_files("common")]:
         assert manifest["sql_files"][f.name] == f.sha256
     assert [i["path"] for i in manifest["inputs"]] == sorted(str(f.resolve()) for f in pool.files)
     assert all(i["bytes"] > 0 for i in manifest["inputs"])
@@ -296,8 +336,8 @@ def test_unit_image_picks_one_text_per_image(pool: Pool, tmp_path: Path) -> None
         texts.setdefault(row["uuid"], []).append(row)
     expected = set()
     for uuid, candidates in texts.items():
-        pick = min(candidates, key=lambda r: sampling.pick_key(3, uuid, r["text"]))
-        if sampling.kept(3, uuid, pick["text"], pick["entry_ids"], probs):
+        pick = min(candidates, key=lambda r: sampling.pick_key(3, pair_key(uuid, r["text"])))
+        if sampling.kept(3, pair_key(uuid, pick["text"]), pick["entry_ids"], probs):
             expected.add((uuid, pick["text"]))
     assert {(r["uuid"], r["text"]) for r in rows} == expected
 

@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 from metaclip_sql import explore, sampling, sqlrunner
 from metaclip_sql.cli import app
 from metaclip_sql.explore import ExploreError, compute_stats, open_pool
-from metaclip_sql.schema import PAIRS_SCHEMA
+from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 
 ENTRIES = ["cat", "dog", "sky", "sea", "owl"]
 SHARDS = {
@@ -68,6 +68,7 @@ def write_pool(folder: Path, shards: dict[str, list[tuple]] = SHARDS) -> Path:
             "entry_ids": [r[3] for r in rows],
             "page_url": [f"https://page.example/{shard}" for _ in rows],
             "shard": [f"{shard}.warc.gz"] * len(rows),
+            "pair_key": [pair_key(r[0], r[1]) for r in rows],
         }
         pq.write_table(pa.table(columns, schema=PAIRS_SCHEMA), folder / f"{shard}.warc.gz.parquet")
     (folder / ".c.warc.gz.parquet.123.tmp").write_bytes(b"in progress")  # ignored, as extract's

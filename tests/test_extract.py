@@ -13,13 +13,14 @@ import pytest
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from typer.testing import CliRunner
 
+from metaclip_sql import sqlrunner
 from metaclip_sql.cli import app
 from metaclip_sql.extract import ExtractOptions, extract_shard, read_stats
 from metaclip_sql.lid import LanguageId
 from metaclip_sql.matching import Matcher
 from metaclip_sql.run_extract import InputError, expand_inputs, run_extract
 from metaclip_sql.sample import Response, write_warc
-from metaclip_sql.schema import PAIRS_SCHEMA
+from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 from tests.conftest import REAL_PAGES, WHIRLWIND, require
 
 REAL_ENTRIES = [
@@ -71,6 +72,45 @@ def test_real_pages_hand_checked_rows(tmp_path: Path, lid: LanguageId) -> None:
     assert kevin[0]["entry_ids"] == [6, 7, 8]
     assert len({(r["uuid"], r["text"]) for r in table.to_pylist()}) == table.num_rows
     assert read_stats(tmp_path / "real-pages.warc.gz.parquet")["rows"] == table.num_rows
+
+
+def _pair_keys_agree(path: Path) -> list[dict]:
+    """Every row's pair_key is schema.pair_key(uuid, text) and DuckDB's SQL for it; the rows."""
+    rows = _rows(path)
+    for r in rows:
+        assert r["pair_key"].bytes == pair_key(r["uuid"], r["text"]), r["text"]
+    con = duckdb.connect()
+    sqlrunner.run(con, "common/pair_key.sql")
+    typ, n, same = con.execute(
+        "SELECT any_value(typeof(pair_key)), count(*),"
+        " count(*) FILTER (WHERE pair_key = md5(concat_ws(chr(31), uuid, text))::UUID"
+        " AND pair_key = metaclip_pair_key(uuid, text)) FROM read_parquet($1)",
+        [str(path)],
+    ).fetchone()
+    assert typ == "UUID" and same == n == len(rows)
+    return rows
+
+
+def test_pair_key_is_the_python_and_sql_key(tmp_path: Path, lid: LanguageId) -> None:
+    """extract writes pair_key = md5(uuid U+001F text), the value balance computes in SQL for
+    files without it; it is also the per-shard dedup key, so keys are unique within a shard."""
+    options = ExtractOptions(out_dir=tmp_path, langs=None, keep_unmatched=True)
+    stats = extract_shard(require(REAL_PAGES), options, Matcher(REAL_ENTRIES), lid)
+    rows = _pair_keys_agree(tmp_path / "real-pages.warc.gz.parquet")
+    assert len(rows) == stats.rows == stats.deduped_texts > 2000
+    assert sum(not r["text"].isascii() for r in rows) > 100  # Chinese, Russian, Hebrew, ...
+    assert len({r["pair_key"] for r in rows}) == len(rows)
+
+    texts = ["Café au lait ☕", "東京タワーと夕焼け 🗼", "e\u0301 combining", "a\tb  c"]
+    imgs = "".join(f'<img src="/i/{i % 2}.jpg" alt="{t}">' for i, t in enumerate(texts))
+    html = f"<meta charset=utf-8><body>{imgs}{imgs}<img src='/i/9.jpg' alt='{texts[0]}'></body>"
+    shard = write_warc(tmp_path / "u.warc.gz", [Response("https://u.org/", html.encode())])
+    stats = extract_shard(shard, options, Matcher(["Café"]), lid)
+    rows = _pair_keys_agree(tmp_path / "u.warc.gz.parquet")
+    # The repeated <img>s are deduplicated; the same text on another image is another pair.
+    assert (stats.texts, stats.deduped_texts, stats.rows) == (9, 5, 5)
+    assert sorted(r["text"] for r in rows) == sorted([*texts, texts[0]])
+    assert rows[0]["pair_key"] != rows[-1]["pair_key"] and rows[0]["text"] == rows[-1]["text"]
 
 
 def test_whirlwind_warc_rows(tmp_path: Path, lid: LanguageId) -> None:

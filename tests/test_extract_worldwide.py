@@ -18,6 +18,7 @@ from metaclip_sql.lid import LanguageId
 from metaclip_sql.metadata import MetadataError
 from metaclip_sql.run_extract import InputError, run_extract
 from metaclip_sql.sample import Response, write_warc
+from metaclip_sql.schema import pair_key
 
 LISTS = {
     "en": ["cat", "sofa", "dog", "garden", "black cat"],
@@ -83,6 +84,7 @@ def test_each_text_matches_its_own_language(tmp_path: Path, lid: LanguageId) -> 
         "แมวสีดำนอนบนโซฟา": ["แมว", "โซฟา"],
     }
     assert {t: r["lang"] for t, r in rows.items()} == {t: m for t, _, m in TEXTS if m}
+    assert all(r["pair_key"].bytes == pair_key(r["uuid"], t) for t, r in rows.items())
     assert stats.no_metadata_texts == 2 and stats.matched_texts == 9 and stats.rows == 9
     assert read_stats(tmp_path / "out" / "w.warc.gz.parquet")["no_metadata_texts"] == 2
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 from pathlib import Path
 
 import duckdb
@@ -13,12 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from metaclip_sql import sqlrunner
+from metaclip_sql import sampling, sqlrunner
 from metaclip_sql.balance import BalanceError
 from metaclip_sql.cli import app
 from metaclip_sql.sampling import p_to_t, t_to_p
-from metaclip_sql.worldwide import balance_worldwide
-from tests.pools import uuid_of, write_rows, zipf_pool
+from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
+from metaclip_sql.worldwide import WorldwideResult, balance_worldwide
+from tests.pools import Pool, uuid_of, write_rows, zipf_pool
+
+LANGS = ("en", "de", "ja")
+T_EN = 25
 
 
 def _counts_pool(folder: Path, counts: dict[str, list[int]]) -> Path:
@@ -123,6 +129,224 @@ def test_two_language_pool_has_equal_tail_proportions(tmp_path: Path) -> None:
         record = manifest["languages"][lang]
         assert set(record) >= {"t", "pairs", "kept", "tail_proportion"}
         assert record["kept"] == curated.column("lang").to_pylist().count(lang)
+
+
+# --- the sample is the Python definition, per language -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Pool:
+    """Three languages mixed within images, up to 6 entries a text (long products of head
+    probabilities), a tenth of the texts repeated in another shard."""
+    return zipf_pool(
+        tmp_path_factory.mktemp("world"),
+        images=3000,
+        entries=60,
+        max_entries=6,
+        dup_share=0.1,
+        langs=LANGS,
+        seed=4,
+    )
+
+
+@pytest.fixture(scope="module")
+def world_pairs(world: Pool, tmp_path_factory: pytest.TempPathFactory) -> WorldwideResult:
+    out = tmp_path_factory.mktemp("world_pairs")
+    return balance_worldwide(world.files, t_en=T_EN, out=out, seed=7, unit="pair")
+
+
+def lang_probs(pool: Pool, result: WorldwideResult) -> dict[str, list[float]]:
+    """Per language, probs[entry_id] = least(1, t_lang / count), counts over deduped pairs."""
+    probs = {}
+    for lang in LANGS:
+        counts = pool.entry_counts({lang})
+        t = result.languages[lang]["t"]
+        probs[lang] = [1.0] * (max(counts) + 1)
+        for e, c in counts.items():
+            probs[lang][e] = sampling.entry_prob(c, t)
+    return probs
+
+
+def test_thresholds_are_pythons(world: Pool, world_pairs: WorldwideResult) -> None:
+    p = t_to_p(world.entry_counts({"en"}).values(), T_EN)
+    assert world_pairs.p == pytest.approx(p)
+    for lang in ("de", "ja"):
+        assert world_pairs.languages[lang]["t"] == p_to_t(world.entry_counts({lang}).values(), p)
+
+
+def test_curated_equals_the_python_definition_row_for_row(
+    world: Pool, world_pairs: WorldwideResult
+) -> None:
+    """sampling.kept with the pair's own language's probabilities, to the bit."""
+    probs = lang_probs(world, world_pairs)
+    pairs = world.pairs().values()
+    expected = {
+        (r["uuid"], r["text"], r["shard"])
+        for r in pairs
+        if sampling.kept(7, pair_key(r["uuid"], r["text"]), r["entry_ids"], probs[r["lang"]])
+    }
+    curated = pq.read_table(world_pairs.files["curated"]).to_pylist()
+    assert {(r["uuid"], r["text"], r["shard"]) for r in curated} == expected
+    assert len(curated) == len(expected) == world_pairs.counts["kept"]
+    assert all(_key_bytes(r["pair_key"]) == pair_key(r["uuid"], r["text"]) for r in curated)
+    assert all(r["caption"] == r["text"] for r in curated)
+    # The pool exercises the product: pairs whose entries are all head, of several entries,
+    # both kept and dropped, in every language.
+    kept = {(r["uuid"], r["text"]) for r in curated}
+    for lang in LANGS:
+        all_head = [
+            r
+            for r in pairs
+            if r["lang"] == lang
+            and len(r["entry_ids"]) > 1
+            and all(probs[lang][e] < 1.0 for e in r["entry_ids"])
+        ]
+        decided = {(r["uuid"], r["text"]) in kept for r in all_head}
+        assert decided == {True, False}, lang
+
+
+def _key_bytes(value) -> bytes:
+    """pyarrow reads the pair_key column as uuid.UUID or as its 16 bytes, by version."""
+    return value.bytes if hasattr(value, "bytes") else value
+
+
+def test_sql_keep_rule_is_pythons_to_the_bit() -> None:
+    """metaclip_kept against sampling's threshold 1 - prod(1 - prob) at the threshold itself and
+    one ulp either side: any other product order or formula flips some of these."""
+    con = duckdb.connect()
+    con.register("pairs", PAIRS_SCHEMA.empty_table())
+    con.register(
+        "prob_vectors",
+        pa.table(
+            {"lang": pa.array([], pa.string()), "probs": pa.array([], pa.list_(pa.float64()))}
+        ),
+    )
+    sqlrunner.run(con, "common/draws.sql")
+    sqlrunner.run(con, "metaclip_v2/000_params.sql", {"langs": None, "seed": 0})
+    sqlrunner.run(con, "metaclip_v2/040_sample.sql")
+    rng = random.Random(3)
+    cases: dict[str, list] = {"u": [], "ids": [], "probs": [], "expected": []}
+    for _ in range(3000):
+        probs = [rng.choice([1.0, rng.random(), rng.random() ** 4]) for _ in range(12)]
+        ids = sorted(rng.sample(range(12), rng.randint(1, 10)))
+        if rng.random() < 0.8:  # mostly all-head lists: the product branch
+            probs = [min(p, 0.999) for p in probs]
+        threshold = sampling.keep_probability(probs[e] for e in ids)
+        for u in (threshold, math.nextafter(threshold, 0.0), math.nextafter(threshold, 1.0)):
+            if 0.0 <= u < 1.0:
+                for column, value in zip(cases, (u, ids, probs, u < threshold), strict=True):
+                    cases[column].append(value)
+    con.register("cases", pa.table(cases))
+    wrong = con.execute(
+        "SELECT count(*) FROM cases WHERE metaclip_kept(u, ids, probs) IS DISTINCT FROM expected"
+    ).fetchone()[0]
+    assert wrong == 0 and len(cases["u"]) > 6000
+
+
+def test_kept_per_lang_entry_within_binomial_bounds(
+    world: Pool, world_pairs: WorldwideResult
+) -> None:
+    """Each (lang, entry)'s kept count vs its exact expectation sum(1 - prod(1 - prob)); tail
+    entries keep every text, and head entries (per-row draws, not one coin) only a share."""
+    probs = lang_probs(world, world_pairs)
+    rows = pq.read_table(world_pairs.files["entry_counts"]).to_pylist()
+    kept = {(r["lang"], r["entry_id"]): r["kept"] for r in rows}
+    mean: dict[tuple[str, int], float] = {}
+    var: dict[tuple[str, int], float] = {}
+    for r in world.pairs().values():
+        keep = sampling.keep_probability(probs[r["lang"]][e] for e in r["entry_ids"])
+        for e in r["entry_ids"]:
+            mean[r["lang"], e] = mean.get((r["lang"], e), 0.0) + keep
+            var[r["lang"], e] = var.get((r["lang"], e), 0.0) + keep * (1.0 - keep)
+    assert set(mean) == set(kept)
+    for key, expected in mean.items():
+        bound = 5.0 * math.sqrt(var[key]) + 1.0
+        assert abs(kept[key] - expected) <= bound, (key, kept[key], expected)
+    heads = 0
+    for r in rows:
+        t = world_pairs.languages[r["lang"]]["t"]
+        assert r["prob"] == pytest.approx(min(1.0, t / r["count"]))
+        if r["count"] <= t:
+            assert r["kept"] == r["count"], "a tail entry keeps every text"
+        elif r["count"] > 3 * t:
+            heads += 1
+            assert 0 < r["kept"] < r["count"], "a head entry keeps a share of its texts"
+    assert heads >= 5
+
+
+def test_unit_image_equals_the_python_definition(world: Pool, tmp_path: Path) -> None:
+    """One text per image, the smallest sampling.pick_key over its texts of every language,
+    kept by sampling.kept under that text's language."""
+    result = balance_worldwide(world.files, t_en=T_EN, out=tmp_path / "out", seed=3)
+    assert result.unit == "image"
+    probs = lang_probs(world, result)
+    texts: dict[str, list[dict]] = {}
+    for r in world.pairs().values():
+        texts.setdefault(r["uuid"], []).append(r)
+    assert any(len({r["lang"] for r in rows}) > 1 for rows in texts.values())
+    expected = set()
+    for uuid, rows in texts.items():
+        pick = min(rows, key=lambda r: sampling.pick_key(3, pair_key(uuid, r["text"])))
+        if sampling.kept(3, pair_key(uuid, pick["text"]), pick["entry_ids"], probs[pick["lang"]]):
+            expected.add((uuid, pick["text"]))
+    curated = pq.read_table(result.files["curated"]).to_pylist()
+    assert {(r["uuid"], r["text"]) for r in curated} == expected
+    assert len(curated) == len(expected)
+
+
+@pytest.mark.parametrize("unit", ["pair", "image"])
+def test_dry_run_counts_per_language_what_a_run_keeps(
+    world: Pool, world_pairs: WorldwideResult, tmp_path: Path, unit: str
+) -> None:
+    if unit == "pair":
+        run = world_pairs
+    else:
+        run = balance_worldwide(world.files, t_en=T_EN, out=tmp_path / "run", seed=7, unit=unit)
+    dry = balance_worldwide(
+        world.files, t_en=T_EN, out=tmp_path / "dry", seed=7, unit=unit, dry_run=True
+    )
+    assert {lang: s["kept"] for lang, s in dry.languages.items()} == {
+        lang: s["kept"] for lang, s in run.languages.items()
+    }
+    assert all(s["kept"] > 0 for s in dry.languages.values())
+    assert dry.counts == run.counts
+    assert not (tmp_path / "dry" / "curated.parquet").exists()
+
+
+def test_files_without_pair_key_balance_the_same(
+    world: Pool, world_pairs: WorldwideResult, tmp_path: Path
+) -> None:
+    """Outputs from before pair_key get it computed in SQL, to the same value and sample."""
+    mixed = []
+    for i, f in enumerate(world.files):
+        target = tmp_path / "in" / f.name
+        target.parent.mkdir(exist_ok=True)
+        write_rows(target, pq.read_table(f).to_pylist(), with_pair_key=i % 2 == 1)
+        mixed.append(target)
+    assert "pair_key" not in pq.read_schema(mixed[0]).names
+    result = balance_worldwide(mixed, t_en=T_EN, out=tmp_path / "out", seed=7, unit="pair")
+    assert result.counts == world_pairs.counts and result.languages == world_pairs.languages
+    assert _curated_rows(result) == _curated_rows(world_pairs)
+
+
+def _curated_rows(result: WorldwideResult) -> set[tuple[str, str, str, bytes]]:
+    rows = pq.read_table(result.files["curated"], columns=["uuid", "text", "shard", "pair_key"])
+    return {(r["uuid"], r["text"], r["shard"], _key_bytes(r["pair_key"])) for r in rows.to_pylist()}
+
+
+def test_manifest_records_the_sql_and_the_draw(world_pairs: WorldwideResult) -> None:
+    manifest = json.loads(Path(world_pairs.files["manifest"]).read_text())
+    for f in [*sqlrunner.version_files("metaclip_v2"), *sqlrunner.version_files("common")]:
+        assert manifest["sql_files"][f.name] == f.sha256
+    assert "pair_key" in manifest["draw"] and "t_lang" in manifest["draw"]
+    assert manifest["seed"] == 7 and manifest["unit"] == "pair"
+
+
+def test_no_volatile_randomness_in_the_sql() -> None:
+    """Every draw is a hash of the row: random() could be pushed to the per-entry side."""
+    for f in sqlrunner.version_files("metaclip_v2"):
+        code = "\n".join(line.split("--", 1)[0] for line in f.text.splitlines()).lower()
+        assert "random(" not in code and "setseed" not in code, f.name
 
 
 def test_unit_image_keeps_one_text_per_image_and_names_entries(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 -- One shard of a synthetic pool in the extract schema, for bench/balance.py.
--- Inputs:  $lo, $hi (text ids of this shard's own pairs), $dup_lo, $dup_hi (text ids of the
+-- Inputs:  metaclip_pair_key (macro, sql/common/pair_key.sql),
+--          $lo, $hi (text ids of this shard's own pairs), $dup_lo, $dup_hi (text ids of the
 --          previous shard, a share of which is repeated here), $dup_permille, $entries,
 --          $shard (shard name), $path (output file)
 -- Output:  a zstd Parquet file
@@ -36,28 +37,31 @@ COPY (
              'modern', 'old', 'new', 'small', 'large', 'family', 'child', 'food', 'pizza',
              'coffee', 'flowers', 'map'] AS words
         FROM ids
+    ),
+    pairs AS (
+        SELECT
+            substr(md5('https://cdn' || (image % 997) || '.example.com/img/' || image || '.jpg'), 1, 24)
+                AS uuid,
+            'https://cdn' || (image % 997) || '.example.com/img/' || image || '.jpg' AS url,
+            array_to_string(
+                [
+                    words[(1 + bench_hash(j, 100 + k) % 50)::BIGINT]
+                    FOR k IN range((3 + bench_hash(j, 2) % 6)::BIGINT)
+                ],
+                ' '
+            ) || ' ' || j AS text,
+            CASE WHEN bench_hash(j, 3) % 10 < 8 THEN 'alt' ELSE 'title' END AS text_key,
+            'en' AS lang,
+            (0.5 + (bench_hash(j, 4) % 500) / 1000.0)::FLOAT AS lang_score,
+            list_sort(list_distinct([
+                ((floor(exp(bench_hash(j, 10 + k) / 18446744073709551616.0 * ln($entries + 1.0))) - 1)
+                    * 7919 % $entries)::INTEGER
+                FOR k IN range(n_entries)
+            ])) AS entry_ids,
+            'https://www.site' || (image % 200003) || '.com/' || (CASE WHEN dup THEN 'also/' ELSE '' END)
+                || 'page/' || (j // 7) AS page_url,
+            $shard AS shard
+        FROM drawn
     )
-    SELECT
-        substr(md5('https://cdn' || (image % 997) || '.example.com/img/' || image || '.jpg'), 1, 24)
-            AS uuid,
-        'https://cdn' || (image % 997) || '.example.com/img/' || image || '.jpg' AS url,
-        array_to_string(
-            [
-                words[(1 + bench_hash(j, 100 + k) % 50)::BIGINT]
-                FOR k IN range((3 + bench_hash(j, 2) % 6)::BIGINT)
-            ],
-            ' '
-        ) || ' ' || j AS text,
-        CASE WHEN bench_hash(j, 3) % 10 < 8 THEN 'alt' ELSE 'title' END AS text_key,
-        'en' AS lang,
-        (0.5 + (bench_hash(j, 4) % 500) / 1000.0)::FLOAT AS lang_score,
-        list_sort(list_distinct([
-            ((floor(exp(bench_hash(j, 10 + k) / 18446744073709551616.0 * ln($entries + 1.0))) - 1)
-                * 7919 % $entries)::INTEGER
-            FOR k IN range(n_entries)
-        ])) AS entry_ids,
-        'https://www.site' || (image % 200003) || '.com/' || (CASE WHEN dup THEN 'also/' ELSE '' END)
-            || 'page/' || (j // 7) AS page_url,
-        $shard AS shard
-    FROM drawn
+    SELECT *, metaclip_pair_key(uuid, text) AS pair_key FROM pairs
 ) TO $path (FORMAT parquet, COMPRESSION zstd);

@@ -1,10 +1,24 @@
--- Step 6 (--dry-run only): how many pairs would be kept, deciding every pair but writing none.
--- Inputs:  curated (from 040_sample.sql or 041_sample_image.sql)
+-- Step 6 (--dry-run, --unit pair): how many pairs would be kept, deciding every pair but writing
+-- none.
+-- Inputs:  candidates, duplicate_rows (from 010_pairs.sql), prob_lookup (from 030_probs.sql),
+--          balance_params, the macros of 040_sample.sql
 -- Output:  kept_counts (table, one row: entry_id -1, kept = the number of kept pairs)
 -- Grain:   one row.
--- A dry run skips the per-entry kept counts (an unnest and group-by over every kept pair) to stay
--- cheap; entry_counts then has count and prob, and kept is NULL.
+-- Counted as (kept candidates) minus (kept duplicate rows): a dropped copy has the same pair_key
+-- and entry_ids as the copy that stays, so the same decision, and the large side needs no
+-- anti-join. A dry run skips the per-entry kept counts (an unnest and group-by over every kept
+-- pair) to stay cheap; entry_counts then has count and prob, and kept is NULL.
 
 CREATE OR REPLACE TEMP TABLE kept_counts AS
-SELECT -1::INTEGER AS entry_id, count(*)::BIGINT AS kept
-FROM curated;
+WITH kept_candidates AS (
+    SELECT count(*) AS n
+    FROM candidates AS c, prob_lookup AS l, balance_params AS b
+    WHERE metaclip_kept(metaclip_u(c.pair_key, b.keep_state), c.entry_ids, l.t, l.heads, l.counts)
+),
+kept_duplicates AS (
+    SELECT count(*) AS n
+    FROM duplicate_rows AS d, prob_lookup AS l, balance_params AS b
+    WHERE metaclip_kept(metaclip_u(d.pair_key, b.keep_state), d.entry_ids, l.t, l.heads, l.counts)
+)
+SELECT -1::INTEGER AS entry_id, (kept_candidates.n - kept_duplicates.n)::BIGINT AS kept
+FROM kept_candidates, kept_duplicates;

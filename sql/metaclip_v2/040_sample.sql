@@ -1,30 +1,32 @@
--- Step 4 (worldwide, --unit pair): keep a pair when any of its (pair, entry) draws is kept,
--- against the probabilities of the pair's own language.
--- Inputs:  pairs (010), prob_vectors (030), balance_params (seed)
--- Output:  curated (view: the extract columns plus caption = text)
+-- Step 4 (worldwide, --unit pair): keep a pair with probability 1 - prod(1 - prob) over its
+-- entries, under the probabilities of the pair's own language.
+-- Inputs:  pairs (010), prob_vectors (030), balance_params (keep_state),
+--          metaclip_u (sql/common/draws.sql)
+-- Output:  metaclip_kept (macro: u, entry_ids, probs -> BOOLEAN), curated (view: the extract
+--          columns, pair_key included, plus caption = text)
 -- Grain:   one row per kept (uuid, text).
 --
--- The draw and the decision are metaclip_v1/040_sample.sql's, to the bit: u =
--- (md5_number(concat_ws(x'1f', seed, uuid, text, entry_id)) >> 75) / 2^53, kept when
--- u < prob[entry_id]; a pair with any tail entry is kept without drawing.
+-- The draw is metaclip_v1/040_sample.sql's: one uniform per pair, u = metaclip_u(pair_key,
+-- keep_state), and the pair is kept when u < 1.0 - prod(1.0 - probs[e + 1]) over its entries,
+-- the product in entry_ids order (sampling.kept states the same, to the bit). Only the
+-- probabilities differ: they are those of the pair's language (prob_vectors, t_lang / count).
+-- A tail entry (prob 1) makes the product 0, so its pair is always kept; the first and last
+-- entries are looked at first, which settles most such pairs without walking the list, and a
+-- one-entry pair needs no lambda. Never random(): see metaclip_v1/040_sample.sql.
 
-CREATE OR REPLACE TEMP MACRO metaclip_draw(seed, uuid, text, entry_id) AS
-    (md5_number(concat_ws(chr(31), seed, uuid, text, entry_id)) >> 75)::DOUBLE
-        / 9007199254740992.0;
-
-CREATE OR REPLACE TEMP MACRO metaclip_kept(seed, uuid, text, entry_ids, probs) AS
+CREATE OR REPLACE TEMP MACRO metaclip_kept(u, entry_ids, probs) AS
     CASE
         WHEN probs[entry_ids[1] + 1] >= 1.0 OR probs[entry_ids[-1] + 1] >= 1.0 THEN true
-        WHEN list_max(list_transform(entry_ids, lambda e: probs[e + 1])) >= 1.0 THEN true
-        ELSE list_bool_or(
-            list_transform(entry_ids, lambda e: metaclip_draw(seed, uuid, text, e) < probs[e + 1])
+        WHEN len(entry_ids) = 1 THEN u < 1.0 - (1.0 - probs[entry_ids[1] + 1])
+        ELSE u < 1.0 - list_aggregate(
+            list_transform(entry_ids, lambda e: 1.0 - probs[e + 1]), 'product'
         )
     END;
 
 CREATE OR REPLACE TEMP VIEW curated AS
 SELECT
     p.uuid, p.url, p.text, p.text_key, p.lang, p.lang_score, p.entry_ids, p.page_url, p.shard,
-    p.text AS caption
+    p.pair_key, p.text AS caption
 FROM pairs AS p
 JOIN prob_vectors AS v USING (lang), balance_params AS b
-WHERE metaclip_kept(b.seed, p.uuid, p.text, p.entry_ids, v.probs);
+WHERE metaclip_kept(metaclip_u(p.pair_key, b.keep_state), p.entry_ids, v.probs);

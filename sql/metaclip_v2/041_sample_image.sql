@@ -1,29 +1,29 @@
 -- Step 4 (worldwide, --unit image, the default): one text per image, of any language, kept with
 -- probability 1 - prod(1 - prob) under its own language's probabilities.
--- Inputs:  pairs (010), prob_vectors (030), balance_params (seed), the macros of 040_sample.sql
--- Output:  image_texts (view: uuid, text picked per image), curated (view, as in 040_sample.sql)
+-- Inputs:  pairs (010), prob_vectors (030), balance_params (keep_state, pick_state), the macros
+--          of 040_sample.sql (run first) and of sql/common/draws.sql
+-- Output:  image_texts (view: uuid, pair_key of the text picked per image), curated (view, as
+--          in 040_sample.sql)
 -- Grain:   one row per kept image.
 --
--- The pick is metaclip_v1/041_sample_image.sql's: the text with the smallest
--- md5_number(seed || x'1f' || 'pick' || x'1f' || uuid || x'1f' || text), uniform over the
--- image's candidate texts (all languages together, as the reference's random.choice over an
--- image's matched texts). Entry counts are over all texts (step 2), as in the reference.
+-- The pick is metaclip_v1/041_sample_image.sql's: the text with the smallest metaclip_pick
+-- (high 64 bits of pair_key, mixed with pick_state), uniform over the image's candidate texts
+-- (all languages together, as the reference's random.choice over an image's matched texts),
+-- fixed by the seed and independent of the keep draw. The picked text is then kept as in
+-- 040_sample.sql. Entry counts are over all texts (step 2), as in the reference.
 
 CREATE OR REPLACE TEMP VIEW image_texts AS
 SELECT
     p.uuid,
-    arg_min(
-        p.text,
-        md5_number(b.seed::VARCHAR || chr(31) || 'pick' || chr(31) || p.uuid || chr(31) || p.text)
-    ) AS text
+    arg_min(p.pair_key, metaclip_pick(p.pair_key, b.pick_state)) AS pair_key
 FROM pairs AS p, balance_params AS b
 GROUP BY p.uuid;
 
 CREATE OR REPLACE TEMP VIEW curated AS
 SELECT
     p.uuid, p.url, p.text, p.text_key, p.lang, p.lang_score, p.entry_ids, p.page_url, p.shard,
-    p.text AS caption
+    p.pair_key, p.text AS caption
 FROM pairs AS p
-SEMI JOIN image_texts AS i USING (uuid, text)
+SEMI JOIN image_texts AS i USING (uuid, pair_key)
 JOIN prob_vectors AS v USING (lang), balance_params AS b
-WHERE metaclip_kept(b.seed, p.uuid, p.text, p.entry_ids, v.probs);
+WHERE metaclip_kept(metaclip_u(p.pair_key, b.keep_state), p.entry_ids, v.probs);

@@ -1,9 +1,34 @@
--- Step 6 (worldwide, --dry-run only): how many pairs each language would keep, writing none.
--- Inputs:  curated (040 or 041)
+-- Step 6 (worldwide, --dry-run, --unit pair): how many pairs each language would keep, deciding
+-- every pair but writing none.
+-- Inputs:  candidates, duplicate_rows (010), prob_vectors (030), balance_params (keep_state),
+--          the macros of 040_sample.sql and of sql/common/draws.sql
 -- Output:  kept_counts (table: lang, entry_id -1, kept = that language's kept pairs)
--- Grain:   one row per language with a kept pair.
+-- Grain:   one row per language with a kept candidate.
+--
+-- Counted as (kept candidates) minus (kept duplicate rows), per language: `pairs` is the
+-- candidates less duplicate_rows, and a row's decision depends on that row only (its pair_key,
+-- lang and entry_ids), so the difference is the count over `pairs`, and the large side needs no
+-- anti-join. A dry run skips the per-entry kept counts (060) to stay cheap; entry_counts then has
+-- count and prob, and kept is NULL.
 
 CREATE OR REPLACE TEMP TABLE kept_counts AS
-SELECT lang, -1::INTEGER AS entry_id, count(*)::BIGINT AS kept
-FROM curated
-GROUP BY lang;
+WITH kept_candidates AS (
+    SELECT c.lang, count(*) AS n
+    FROM candidates AS c
+    JOIN prob_vectors AS v USING (lang), balance_params AS b
+    WHERE metaclip_kept(metaclip_u(c.pair_key, b.keep_state), c.entry_ids, v.probs)
+    GROUP BY c.lang
+),
+kept_duplicates AS (
+    SELECT d.lang, count(*) AS n
+    FROM duplicate_rows AS d
+    JOIN prob_vectors AS v USING (lang), balance_params AS b
+    WHERE metaclip_kept(metaclip_u(d.pair_key, b.keep_state), d.entry_ids, v.probs)
+    GROUP BY d.lang
+)
+SELECT
+    k.lang,
+    -1::INTEGER AS entry_id,
+    (k.n - coalesce(d.n, 0))::BIGINT AS kept
+FROM kept_candidates AS k
+LEFT JOIN kept_duplicates AS d USING (lang);

@@ -1,5 +1,5 @@
 -- Step 8 (worldwide): what the manifest records per language.
--- Inputs:  lang_summary (030), kept_counts (055 or 060)
+-- Inputs:  lang_summary (030), kept_counts (055, 056 or 060)
 -- Output:  one row per language: lang, t, p, tail_proportion, pairs, kept, entries, head_entries
 -- Grain:   one row per language, by lang.
 

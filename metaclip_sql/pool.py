@@ -1,0 +1,53 @@
+"""The pool: extract outputs read as one relation, every row with its pair_key.
+
+Balancing (local, Ray, worldwide) reads the pool through `pair_rows`, so files written before
+pair_key existed, or by another writer, balance exactly like new ones: the key is computed in
+SQL (`sql/common/pair_key.sql`) for them, and read as stored for the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+from duckdb import ColumnExpression, FunctionExpression
+
+from metaclip_sql import sqlrunner
+from metaclip_sql.schema import PAIRS_COLUMNS, REQUIRED_COLUMNS
+
+#: Where each row came from: dedup breaks ties on these, the anti-join drops duplicates by them.
+ORIGIN_COLUMNS = ("filename", "file_row_number")
+
+
+def has_pair_key(path: Path) -> bool:
+    """Whether the file stores pair_key (reads the footer only)."""
+    return "pair_key" in pq.read_schema(path).names
+
+
+def pair_rows(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> duckdb.DuckDBPyRelation:
+    """Every row of `files` in the extract columns (pair_key included), plus filename and
+    file_row_number. Files are split by whether they store pair_key; the rest get it computed."""
+    stored = {f: has_pair_key(f) for f in files}
+    keyed = [str(f) for f in files if stored[f]]
+    unkeyed = [str(f) for f in files if not stored[f]]
+    origin = [ColumnExpression(c) for c in ORIGIN_COLUMNS]
+    parts = []
+    if keyed:
+        parts.append(_read(con, keyed).select(*map(ColumnExpression, PAIRS_COLUMNS), *origin))
+    if unkeyed:
+        sqlrunner.run(con, "common/pair_key.sql")
+        key = FunctionExpression(
+            "metaclip_pair_key", ColumnExpression("uuid"), ColumnExpression("text")
+        ).alias("pair_key")
+        columns = [ColumnExpression(c) for c in REQUIRED_COLUMNS]
+        parts.append(_read(con, unkeyed).select(*columns, key, *origin))
+    relation = parts[0]
+    for part in parts[1:]:
+        relation = relation.union(part)
+    return relation
+
+
+def _read(con: duckdb.DuckDBPyConnection, files: list[str]) -> duckdb.DuckDBPyRelation:
+    return con.read_parquet(files, union_by_name=True, filename=True, file_row_number=True)
