@@ -2,7 +2,7 @@
 -- Inputs:  shards          (view: the extract columns of every input shard, pair_key included,
 --                           plus `filename` and `file_row_number`, already restricted to
 --                           --valid-uuids when given)
---          balance_params  (one row: langs VARCHAR[] or NULL for every language)
+--          metaclip_langs  (variable: VARCHAR[], or NULL for every language)
 -- Output:  candidates      (view: rows with a matched entry and a selected language)
 --          pairs           (view: the candidates, one per distinct (uuid, text) over all shards)
 --          duplicate_rows  (table: the candidates dropped as cross-shard duplicates, with their
@@ -24,9 +24,12 @@
 
 CREATE OR REPLACE TEMP VIEW candidates AS
 SELECT s.*
-FROM shards AS s, balance_params AS b
+FROM shards AS s
 WHERE len(s.entry_ids) > 0
-  AND (b.langs IS NULL OR list_contains(b.langs, s.lang));
+  AND (
+    getvariable('metaclip_langs') IS NULL
+    OR list_contains(getvariable('metaclip_langs'), s.lang)
+  );
 
 CREATE OR REPLACE TEMP TABLE duplicate_prefixes AS
 SELECT DISTINCT prefix
