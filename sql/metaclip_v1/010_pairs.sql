@@ -17,10 +17,12 @@
 -- A pair is identified by pair_key = md5(uuid || chr(31) || text), 128 bits: two distinct pairs
 -- share one with probability about n^2 / 2^129, under 1e-19 for ten billion pairs. Reading 16
 -- fixed bytes instead of two strings is what makes the pass cheap.
--- Two passes: sorting the keys' first 64 bits finds the few seen more than once (a sort of
--- 8-byte keys costs less than a group-by with one group per pair); then a window over the rows
--- with those keys only ranks them. The first pass looks at every row, not only candidates, so it
--- reads no list; the second ranks candidates only, so non-candidate copies never count.
+-- Two passes: sorting the keys' first 32 bits over every row finds the prefixes seen more than
+-- once; then a window over the candidate rows with those prefixes ranks them by the full key.
+-- The first pass reads no list (it looks at every row, not only candidates) and sorts 4-byte
+-- values (on 50M texts: 8.9 s for the whole step against 11.0 s with 8-byte prefixes). Unrelated
+-- keys that share a prefix only add rows to the second pass: about n / 2^32 of the rows, 1.2% at
+-- 50M rows, 6% at 270M; the second pass, which compares full keys, keeps the result exact.
 
 CREATE OR REPLACE TEMP VIEW candidates AS
 SELECT s.*
@@ -35,7 +37,7 @@ CREATE OR REPLACE TEMP TABLE duplicate_prefixes AS
 SELECT DISTINCT prefix
 FROM (
     SELECT prefix, lead(prefix) OVER (ORDER BY prefix) AS next_prefix
-    FROM (SELECT (pair_key::UHUGEINT >> 64)::UBIGINT AS prefix FROM shards)
+    FROM (SELECT (pair_key::UHUGEINT >> 96)::UINTEGER AS prefix FROM shards)
 )
 WHERE prefix = next_prefix;
 
@@ -52,7 +54,7 @@ FROM (
             ORDER BY shard, filename, file_row_number
         ) AS rank_in_pair
     FROM candidates
-    WHERE (pair_key::UHUGEINT >> 64)::UBIGINT IN (SELECT prefix FROM duplicate_prefixes)
+    WHERE (pair_key::UHUGEINT >> 96)::UINTEGER IN (SELECT prefix FROM duplicate_prefixes)
 )
 WHERE rank_in_pair > 1;
 

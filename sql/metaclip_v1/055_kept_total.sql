@@ -4,10 +4,11 @@
 --          balance_params, the macros of 040_sample.sql
 -- Output:  kept_counts (table, one row: entry_id -1, kept = the number of kept pairs)
 -- Grain:   one row.
--- Counted as (kept candidates) minus (kept duplicate rows): a dropped copy has the same pair_key
--- and entry_ids as the copy that stays, so the same decision, and the large side needs no
--- anti-join. A dry run skips the per-entry kept counts (an unnest and group-by over every kept
--- pair) to stay cheap; entry_counts then has count and prob, and kept is NULL.
+-- Counted as (kept candidates) minus (kept duplicate rows): `pairs` is the candidates less
+-- duplicate_rows, and a row's decision depends on that row only (its pair_key and entry_ids), so
+-- the difference is the count over `pairs`, and the large side needs no anti-join. A dry run
+-- skips the per-entry kept counts (an unnest and group-by over every kept pair) to stay cheap;
+-- entry_counts then has count and prob, and kept is NULL.
 
 CREATE OR REPLACE TEMP TABLE kept_counts AS
 WITH kept_candidates AS (

@@ -13,10 +13,11 @@
 -- As metaclip_v1/010_pairs.sql, with `lang` kept on the dropped rows: the same pair seen in
 -- several shards is kept once, from the row with the smallest `shard`, then the first file by
 -- path; pairs are identified by pair_key = md5(uuid || chr(31) || text) (16 fixed bytes); the
--- first pass sorts the keys' first 64 bits over every row to find the few seen more than once,
--- the second ranks the candidates with those prefixes only. `lang` is the metadata language
--- extract routed the text to (its entry_ids index that language's list); the same text gets the
--- same language in every shard, so dedup on (uuid, text) never merges two languages.
+-- first pass sorts the keys' first 32 bits over every row to find the prefixes seen more than
+-- once, the second ranks the candidates with those prefixes only, by the full key. `lang` is
+-- the metadata language extract routed the text to (its entry_ids index that language's list);
+-- the same text gets the same language in every shard, so dedup on (uuid, text) never merges
+-- two languages.
 
 CREATE OR REPLACE TEMP VIEW candidates AS
 SELECT s.*
@@ -28,7 +29,7 @@ CREATE OR REPLACE TEMP TABLE duplicate_prefixes AS
 SELECT DISTINCT prefix
 FROM (
     SELECT prefix, lead(prefix) OVER (ORDER BY prefix) AS next_prefix
-    FROM (SELECT (pair_key::UHUGEINT >> 64)::UBIGINT AS prefix FROM shards)
+    FROM (SELECT (pair_key::UHUGEINT >> 96)::UINTEGER AS prefix FROM shards)
 )
 WHERE prefix = next_prefix;
 
@@ -46,7 +47,7 @@ FROM (
             ORDER BY shard, filename, file_row_number
         ) AS rank_in_pair
     FROM candidates
-    WHERE (pair_key::UHUGEINT >> 64)::UBIGINT IN (SELECT prefix FROM duplicate_prefixes)
+    WHERE (pair_key::UHUGEINT >> 96)::UINTEGER IN (SELECT prefix FROM duplicate_prefixes)
 )
 WHERE rank_in_pair > 1;
 
