@@ -182,6 +182,15 @@ def test_sql_draws_are_the_python_reference_to_the_bit() -> None:
         assert u == sampling.draw(seed, pair_key(uuid, text))
         assert pick == sampling.pick_key(seed, pair_key(uuid, text))
     assert sampling.draw(0, pair_key("0123456789abcdef01234567", "a red car")) == DRAW_PINNED
+    # The table macro the sampling passes use computes the same u, staged.
+    keys = [pair_key(f"{rng.getrandbits(96):024x}", t) for t in texts]
+    con.execute("CREATE TABLE keys AS SELECT unnest($1::BLOB[])::UUID AS pair_key", [keys])
+    for seed in seeds[:8]:
+        got = con.execute(
+            "SELECT pair_key, u FROM metaclip_with_u('keys', metaclip_seed_state($1::BIGINT, 0))",
+            [seed],
+        ).fetchall()
+        assert {k.bytes: u for k, u in got} == {k: sampling.draw(seed, k) for k in keys}
 
 
 def test_draws_are_uniform_and_seeds_independent() -> None:

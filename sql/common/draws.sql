@@ -2,7 +2,8 @@
 -- Inputs:  none
 -- Output:  macros metaclip_mix64 (UBIGINT -> UBIGINT), metaclip_seed_state (seed, salt ->
 --          UBIGINT), metaclip_u (pair_key, state -> DOUBLE in [0, 1)),
---          metaclip_pick (pair_key, state -> UBIGINT)
+--          metaclip_pick (pair_key, state -> UBIGINT), and the table macro
+--          metaclip_with_u (relation name, state -> its rows plus u, the same as metaclip_u)
 -- Grain:   one value per call.
 --
 -- Draws come from integer arithmetic, not from DuckDB's hash() (which changed between versions)
@@ -45,3 +46,23 @@ CREATE OR REPLACE TEMP MACRO metaclip_u(pair_key, state) AS
 
 CREATE OR REPLACE TEMP MACRO metaclip_pick(pair_key, state) AS
     metaclip_mix64(xor((pair_key::UHUGEINT >> 64)::UBIGINT, state));
+
+-- The same u over a whole relation, for the sampling passes: a scalar macro is expanded in place,
+-- so metaclip_mix64 evaluates its argument 8 times and its products 6 times; one projection per
+-- stage computes each once (u over 50M pairs: 2.7 s against 4.4 s).
+CREATE OR REPLACE TEMP MACRO metaclip_with_u(rel, state) AS TABLE
+SELECT * EXCLUDE (z3), (metaclip_xorshift(z3, 31) >> 11)::DOUBLE / 9007199254740992.0 AS u
+FROM (
+    SELECT * EXCLUDE (z2), metaclip_mul64(metaclip_xorshift(z2, 27), 10723151780598845931) AS z3
+    FROM (
+        SELECT
+            * EXCLUDE (z1),
+            metaclip_mul64(metaclip_xorshift(z1, 30), 13787848793156543929) AS z2
+        FROM (
+            SELECT
+                *,
+                xor((pair_key::UHUGEINT & 18446744073709551615::UHUGEINT)::UBIGINT, state) AS z1
+            FROM query_table(rel)
+        )
+    )
+);

@@ -1,7 +1,7 @@
 -- Step 4 (--unit pair, MetaCLIP 1): keep a pair with probability 1 - prod(1 - prob) over its
 -- entries, the chance that at least one of its independent (pair, entry) draws u_e < prob_e.
 -- Inputs:  pairs (from 010_pairs.sql), prob_lookup (from 030_probs.sql),
---          balance_params (keep_state), metaclip_u (sql/common/draws.sql)
+--          balance_params (keep_state), metaclip_with_u (sql/common/draws.sql)
 -- Output:  metaclip_kept (macro), curated (view: the extract columns plus
 --          caption = text)
 -- Grain:   one row per kept (uuid, text).
@@ -34,5 +34,5 @@ CREATE OR REPLACE TEMP VIEW curated AS
 SELECT
     p.uuid, p.url, p.text, p.text_key, p.lang, p.lang_score, p.entry_ids, p.page_url, p.shard,
     p.pair_key, p.text AS caption
-FROM pairs AS p, prob_lookup AS l, balance_params AS b
-WHERE metaclip_kept(metaclip_u(p.pair_key, b.keep_state), p.entry_ids, l.t, l.heads, l.counts);
+FROM metaclip_with_u('pairs', (SELECT keep_state FROM balance_params)) AS p, prob_lookup AS l
+WHERE metaclip_kept(p.u, p.entry_ids, l.t, l.heads, l.counts);

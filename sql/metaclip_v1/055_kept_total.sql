@@ -13,13 +13,15 @@
 CREATE OR REPLACE TEMP TABLE kept_counts AS
 WITH kept_candidates AS (
     SELECT count(*) AS n
-    FROM candidates AS c, prob_lookup AS l, balance_params AS b
-    WHERE metaclip_kept(metaclip_u(c.pair_key, b.keep_state), c.entry_ids, l.t, l.heads, l.counts)
+    FROM metaclip_with_u('candidates', (SELECT keep_state FROM balance_params)) AS c,
+        prob_lookup AS l
+    WHERE metaclip_kept(c.u, c.entry_ids, l.t, l.heads, l.counts)
 ),
 kept_duplicates AS (
     SELECT count(*) AS n
-    FROM duplicate_rows AS d, prob_lookup AS l, balance_params AS b
-    WHERE metaclip_kept(metaclip_u(d.pair_key, b.keep_state), d.entry_ids, l.t, l.heads, l.counts)
+    FROM metaclip_with_u('duplicate_rows', (SELECT keep_state FROM balance_params)) AS d,
+        prob_lookup AS l
+    WHERE metaclip_kept(d.u, d.entry_ids, l.t, l.heads, l.counts)
 )
 SELECT -1::INTEGER AS entry_id, (kept_candidates.n - kept_duplicates.n)::BIGINT AS kept
 FROM kept_candidates, kept_duplicates;

@@ -1,7 +1,7 @@
 -- Step 4 (worldwide, --unit pair): keep a pair with probability 1 - prod(1 - prob) over its
 -- entries, under the probabilities of the pair's own language.
 -- Inputs:  pairs (010), prob_vectors (030), balance_params (keep_state),
---          metaclip_u (sql/common/draws.sql)
+--          metaclip_with_u (sql/common/draws.sql)
 -- Output:  metaclip_kept (macro: u, entry_ids, probs -> BOOLEAN), curated (view: the extract
 --          columns, pair_key included, plus caption = text)
 -- Grain:   one row per kept (uuid, text).
@@ -27,6 +27,6 @@ CREATE OR REPLACE TEMP VIEW curated AS
 SELECT
     p.uuid, p.url, p.text, p.text_key, p.lang, p.lang_score, p.entry_ids, p.page_url, p.shard,
     p.pair_key, p.text AS caption
-FROM pairs AS p
-JOIN prob_vectors AS v USING (lang), balance_params AS b
-WHERE metaclip_kept(metaclip_u(p.pair_key, b.keep_state), p.entry_ids, v.probs);
+FROM metaclip_with_u('pairs', (SELECT keep_state FROM balance_params)) AS p
+JOIN prob_vectors AS v USING (lang)
+WHERE metaclip_kept(p.u, p.entry_ids, v.probs);

@@ -23,7 +23,7 @@ CREATE OR REPLACE TEMP VIEW curated AS
 SELECT
     p.uuid, p.url, p.text, p.text_key, p.lang, p.lang_score, p.entry_ids, p.page_url, p.shard,
     p.pair_key, p.text AS caption
-FROM pairs AS p
+FROM metaclip_with_u('pairs', (SELECT keep_state FROM balance_params)) AS p
 SEMI JOIN image_texts AS i USING (uuid, pair_key)
-JOIN prob_vectors AS v USING (lang), balance_params AS b
-WHERE metaclip_kept(metaclip_u(p.pair_key, b.keep_state), p.entry_ids, v.probs);
+JOIN prob_vectors AS v USING (lang)
+WHERE metaclip_kept(p.u, p.entry_ids, v.probs);

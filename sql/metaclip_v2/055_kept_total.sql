@@ -14,16 +14,16 @@
 CREATE OR REPLACE TEMP TABLE kept_counts AS
 WITH kept_candidates AS (
     SELECT c.lang, count(*) AS n
-    FROM candidates AS c
-    JOIN prob_vectors AS v USING (lang), balance_params AS b
-    WHERE metaclip_kept(metaclip_u(c.pair_key, b.keep_state), c.entry_ids, v.probs)
+    FROM metaclip_with_u('candidates', (SELECT keep_state FROM balance_params)) AS c
+    JOIN prob_vectors AS v USING (lang)
+    WHERE metaclip_kept(c.u, c.entry_ids, v.probs)
     GROUP BY c.lang
 ),
 kept_duplicates AS (
     SELECT d.lang, count(*) AS n
-    FROM duplicate_rows AS d
-    JOIN prob_vectors AS v USING (lang), balance_params AS b
-    WHERE metaclip_kept(metaclip_u(d.pair_key, b.keep_state), d.entry_ids, v.probs)
+    FROM metaclip_with_u('duplicate_rows', (SELECT keep_state FROM balance_params)) AS d
+    JOIN prob_vectors AS v USING (lang)
+    WHERE metaclip_kept(d.u, d.entry_ids, v.probs)
     GROUP BY d.lang
 )
 SELECT
