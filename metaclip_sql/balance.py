@@ -25,7 +25,7 @@ from duckdb import ColumnExpression, ConstantExpression
 
 from metaclip_sql import __version__, sqlrunner
 from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
-from metaclip_sql.pool import pair_rows
+from metaclip_sql.pool import has_pair_key, pair_rows
 from metaclip_sql.schema import PAIRS_SCHEMA, REQUIRED_COLUMNS
 
 R = TypeVar("R")  # BalanceResult or WorldwideResult: both carry manifest and files
@@ -80,6 +80,12 @@ class BalanceResult:
             f"{c['duplicates']:,}; entries matched {c['entries']:,}, head {c['head_entries']:,}",
             f"seconds: {self.seconds['total']:.1f}",
         ]
+        if c.get("files_without_pair_key"):
+            lines.append(
+                f"note: {c['files_without_pair_key']:,} input file(s) have no pair_key column "
+                "(written before metaclip-sql 0.2): it was computed per row, which is slower; "
+                "re-extract them to store it"
+            )
         lines += [f"wrote {path}" for path in self.files.values()]
         return "\n".join(lines)
 
@@ -201,6 +207,7 @@ def _balance(
     steps.run("010_pairs.sql")
     steps.run("020_entry_counts.sql")
     counts = _pool_counts(con, rows_in)
+    counts["files_without_pair_key"] = sum(not has_pair_key(f) for f in files)
     _check_pool(con, counts, valid_files, lang, entries)
     if p is not None:
         t = float(steps.run("025_p_to_t.sql", p=p).fetchone()[0])

@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from metaclip_sql import balance as local
 from metaclip_sql.balance import BalanceError, BalanceResult
+from metaclip_sql.pool import has_pair_key
 from metaclip_sql.schema import PAIRS_SCHEMA
 
 #: Input bytes per partition when --partitions is not given: small enough for one task's memory.
@@ -211,6 +212,7 @@ def _drive(
     _register(con, "partial_match_counts", [r.counts for r in counted])
     steps.run("022_sum_match_counts.sql")
     counts = _pool_counts(con, rows_in, sum(r.duplicates for r in counted))
+    counts["files_without_pair_key"] = sum(not has_pair_key(f) for g in groups for f in g)
     _check_pool(con, counts, mapped, plan, lang, entries)
     if p is not None:
         t = float(steps.run("025_p_to_t.sql", p=p).fetchall()[0][0])

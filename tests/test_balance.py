@@ -269,7 +269,8 @@ def test_files_without_pair_key_balance_the_same(pool: Pool, balanced, tmp_path:
         mixed.append(target)
     assert "pair_key" not in pq.read_schema(mixed[0]).names
     result = balance(mixed, t=T, out=tmp_path / "out", seed=7)
-    assert result.counts == balanced.counts
+    assert result.counts == {**balanced.counts, "files_without_pair_key": len(mixed) // 2}
+    assert "no pair_key column" in result.summary()
     assert read_curated(result.files["curated"]) == read_curated(balanced.files["curated"])
 
 
