@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from duckdb import ColumnExpression, FunctionExpression
 
 from metaclip_sql import sqlrunner
-from metaclip_sql.schema import PAIRS_COLUMNS, REQUIRED_COLUMNS
+from metaclip_sql.schema import REQUIRED_COLUMNS
 
 #: Where each row came from: dedup breaks ties on these, the anti-join drops duplicates by them.
 ORIGIN_COLUMNS = ("filename", "file_row_number")
@@ -35,7 +35,11 @@ def pair_rows(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> duckdb.D
     origin = [ColumnExpression(c) for c in ORIGIN_COLUMNS]
     parts = []
     if keyed:
-        parts.append(_read(con, keyed).select(*map(ColumnExpression, PAIRS_COLUMNS), *origin))
+        # Writers store the 16 bytes with or without Parquet's UUID annotation (pyarrow before
+        # 19 drops it), which DuckDB reads as UUID or BLOB: cast, a no-op for UUID.
+        key = ColumnExpression("pair_key").cast(duckdb.sqltype("UUID")).alias("pair_key")
+        columns = [ColumnExpression(c) for c in REQUIRED_COLUMNS]
+        parts.append(_read(con, keyed).select(*columns, key, *origin))
     if unkeyed:
         sqlrunner.run(con, "common/pair_key.sql")
         key = FunctionExpression(

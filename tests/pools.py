@@ -93,12 +93,18 @@ def write_rows(path: Path, rows: list[dict], with_pair_key: bool = True) -> Path
 
     pair_key is computed when a row has none; `with_pair_key=False` writes the schema from
     before pair_key existed (balance computes the key itself then)."""
-    keyed = [{**r, "pair_key": r.get("pair_key") or pair_key(r["uuid"], r["text"])} for r in rows]
+    keyed = [{**r, "pair_key": _key_bytes(r) or pair_key(r["uuid"], r["text"])} for r in rows]
     table = pa.Table.from_pylist([{c: r[c] for c in PAIRS_COLUMNS} for r in keyed], PAIRS_SCHEMA)
     if not with_pair_key:
         table = table.drop_columns(["pair_key"])
     pq.write_table(table, path)
     return path
+
+
+def _key_bytes(row: dict) -> bytes | None:
+    """A row's pair_key as bytes (pyarrow reads the column back as uuid.UUID or bytes)."""
+    key = row.get("pair_key")
+    return getattr(key, "bytes", key)
 
 
 def _row(

@@ -274,6 +274,23 @@ def test_files_without_pair_key_balance_the_same(pool: Pool, balanced, tmp_path:
     assert read_curated(result.files["curated"]) == read_curated(balanced.files["curated"])
 
 
+def test_pair_key_without_the_uuid_annotation_balances_the_same(
+    pool: Pool, balanced, tmp_path: Path
+) -> None:
+    """Other writers (and pyarrow before 21) store pair_key as plain 16 bytes, read as BLOB."""
+    plain = []
+    for f in pool.files:
+        table = pq.read_table(f)
+        keys = pa.array([k.bytes for k in table.column("pair_key").to_pylist()], pa.binary(16))
+        table = table.set_column(table.schema.get_field_index("pair_key"), "pair_key", keys)
+        pq.write_table(table, tmp_path / f.name)
+        plain.append(tmp_path / f.name)
+    con = duckdb.connect()
+    assert con.execute(f"SELECT typeof(pair_key) FROM '{plain[0]}' LIMIT 1").fetchone() == ("BLOB",)
+    result = balance(plain, t=T, out=tmp_path / "out", seed=7)
+    assert read_curated(result.files["curated"]) == read_curated(balanced.files["curated"])
+
+
 def test_manifest_records_the_run(pool: Pool, balanced) -> None:
     manifest = json.loads(Path(balanced.files["manifest"]).read_text())
     assert manifest["sql_version"] == "metaclip_v1"
