@@ -32,20 +32,19 @@ def pair_rows(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> duckdb.D
     stored = {f: has_pair_key(f) for f in files}
     keyed = [str(f) for f in files if stored[f]]
     unkeyed = [str(f) for f in files if not stored[f]]
+    columns = [ColumnExpression(c) for c in REQUIRED_COLUMNS]
     origin = [ColumnExpression(c) for c in ORIGIN_COLUMNS]
     parts = []
     if keyed:
         # Writers store the 16 bytes with or without Parquet's UUID annotation (pyarrow before
-        # 19 drops it), which DuckDB reads as UUID or BLOB: cast, a no-op for UUID.
+        # 21 drops it), which DuckDB reads as UUID or BLOB: cast, a no-op for UUID.
         key = ColumnExpression("pair_key").cast(duckdb.sqltype("UUID")).alias("pair_key")
-        columns = [ColumnExpression(c) for c in REQUIRED_COLUMNS]
         parts.append(_read(con, keyed).select(*columns, key, *origin))
     if unkeyed:
         sqlrunner.run(con, "common/pair_key.sql")
         key = FunctionExpression(
             "metaclip_pair_key", ColumnExpression("uuid"), ColumnExpression("text")
         ).alias("pair_key")
-        columns = [ColumnExpression(c) for c in REQUIRED_COLUMNS]
         parts.append(_read(con, unkeyed).select(*columns, key, *origin))
     relation = parts[0]
     for part in parts[1:]:
