@@ -208,6 +208,7 @@ def _balance(
     steps.run("020_entry_counts.sql")
     counts = _pool_counts(con, rows_in)
     counts["files_without_pair_key"] = sum(not has_pair_key(f) for f in files)
+    check_dropped_ids(con, steps.run("024_dropped_ids.sql").fetchall()[0][0])
     _check_pool(con, counts, valid_files, lang, entries)
     if p is not None:
         t = float(steps.run("025_p_to_t.sql", p=p).fetchone()[0])
@@ -486,6 +487,17 @@ def _check_pool(
                 f"entry ids reach {top} but the metadata has {len(entries)} entries: "
                 "give the --metadata that extract used"
             )
+
+
+def check_dropped_ids(con: duckdb.DuckDBPyConnection, dropped_top: int | None) -> None:
+    """Stop when a dropped duplicate has an entry id no kept pair has: the shards were matched
+    against different metadata (the same text got different entries), so counts are unsound."""
+    top = con.table("entry_counts").max("entry_id").fetchall()[0][0]
+    if dropped_top is not None and top is not None and dropped_top > top:
+        raise BalanceError(
+            f"the same (uuid, text) has different entry ids in different shards (id {dropped_top}"
+            f" only on a duplicate copy): were the shards extracted with different --metadata?"
+        )
 
 
 # --- outputs -----------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ class _MapResult:
 class _PartitionResult:
     counts: pa.Table  # match_counts or kept_counts of one partition
     duplicates: int = 0
+    dropped_top: int | None = None  # largest entry id on a dropped duplicate (count step)
 
 
 def balance_ray(
@@ -213,6 +214,8 @@ def _drive(
     steps.run("022_sum_match_counts.sql")
     counts = _pool_counts(con, rows_in, sum(r.duplicates for r in counted))
     counts["files_without_pair_key"] = sum(not has_pair_key(f) for g in groups for f in g)
+    tops = [r.dropped_top for r in counted if r.dropped_top is not None]
+    local.check_dropped_ids(con, max(tops, default=None))
     _check_pool(con, counts, mapped, plan, lang, entries)
     if p is not None:
         t = float(steps.run("025_p_to_t.sql", p=p).fetchall()[0][0])
@@ -338,8 +341,11 @@ def _count_task(plan: _Plan, part: int) -> _PartitionResult:
         _sql(con, "020_entry_counts.sql")
         counts = con.table("match_counts").to_arrow_table()
         duplicates = local._count(con, "duplicate_rows")
+        dropped_top = local.sqlrunner.run(
+            con, f"{local.SQL_VERSION}/024_dropped_ids.sql"
+        ).fetchall()[0][0]
     _fault_point(plan, "count", part)
-    return _PartitionResult(counts=counts, duplicates=duplicates)
+    return _PartitionResult(counts=counts, duplicates=duplicates, dropped_top=dropped_top)
 
 
 def _sample_task(plan: _Plan, part: int, entry_counts: pa.Table, t: float) -> _PartitionResult:

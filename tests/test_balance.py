@@ -388,6 +388,31 @@ def _one_file_pool(tmp_path: Path) -> Path:
     return zipf_pool(tmp_path / "in", images=50, entries=5, shards=1).files[0]
 
 
+def test_shards_that_disagree_on_a_pairs_entries_are_named(tmp_path: Path) -> None:
+    """The same (uuid, text) with an extra entry id in a later shard (matched against another
+    metadata list): a clear error in both modes, not an index error in the sample step."""
+    row = {
+        "uuid": uuid_of("https://a.example/x.jpg"),
+        "url": "https://a.example/x.jpg",
+        "text": "red car",
+        "text_key": "alt",
+        "lang": "en",
+        "lang_score": 0.9,
+        "entry_ids": [0, 1],
+        "page_url": "https://a.example/",
+        "shard": "shard-000",
+    }
+    other = {**row, "uuid": uuid_of("https://a.example/y.jpg"), "url": "https://a.example/y.jpg"}
+    first = write_rows(tmp_path / "a.parquet", [row, other])
+    second = write_rows(
+        tmp_path / "b.parquet", [{**row, "shard": "shard-001", "entry_ids": [0, 7]}]
+    )
+    for dry_run in (True, False):
+        with pytest.raises(BalanceError, match="different --metadata"):
+            balance([first, second], t=1, out=tmp_path / "out", dry_run=dry_run, metadata=None)
+    assert not (tmp_path / "out").exists()
+
+
 def test_unreadable_parquet_is_named_and_nothing_is_written(tmp_path: Path) -> None:
     good = _one_file_pool(tmp_path)
     bad = tmp_path / "in" / "broken.parquet"
