@@ -80,14 +80,20 @@ class BalanceResult:
             f"{c['duplicates']:,}; entries matched {c['entries']:,}, head {c['head_entries']:,}",
             f"seconds: {self.seconds['total']:.1f}",
         ]
-        if c.get("files_without_pair_key"):
-            lines.append(
-                f"note: {c['files_without_pair_key']:,} input file(s) have no pair_key column "
-                "(written before metaclip-sql 0.2): it was computed per row, which is slower; "
-                "re-extract them to store it"
-            )
+        lines += pair_key_note(c)
         lines += [f"wrote {path}" for path in self.files.values()]
         return "\n".join(lines)
+
+
+def pair_key_note(counts: dict[str, int]) -> list[str]:
+    """A line for the summary when some inputs had no pair_key (the slower path)."""
+    missing = counts.get("files_without_pair_key", 0)
+    if not missing:
+        return []
+    return [
+        f"note: {missing:,} input file(s) have no pair_key column (written before metaclip-sql "
+        "0.2): it was computed per row, which is slower; re-extract them to store it"
+    ]
 
 
 def balance(

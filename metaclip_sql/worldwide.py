@@ -29,13 +29,14 @@ from metaclip_sql.balance import (
     _Run,
     _valid_input,
     check_pairs_files,
+    pair_key_note,
     parse_langs,
     resolve_parquet_inputs,
     run_steps,
 )
 from metaclip_sql.lang_metadata import metadata_files
 from metaclip_sql.metadata import MetadataError, load_entries
-from metaclip_sql.pool import pair_rows
+from metaclip_sql.pool import has_pair_key, pair_rows
 
 SQL_VERSION = "metaclip_v2"
 DRAW_FUNCTION = (
@@ -86,6 +87,7 @@ class WorldwideResult:
         if len(by_size) > top:
             lines.append(f"... {len(by_size) - top} more languages in manifest.json")
         lines.append(f"seconds: {self.seconds['total']:.1f}")
+        lines += pair_key_note(c)
         lines += [f"wrote {path}" for path in self.files.values()]
         return "\n".join(lines)
 
@@ -183,6 +185,7 @@ def _run(
         "pairs": pairs,
         "kept": sum(s["kept"] for s in languages.values()),
         "languages": len(languages),
+        "files_without_pair_key": sum(not has_pair_key(f) for f in files),
     }
     return WorldwideResult(
         out=run.out,

@@ -325,8 +325,11 @@ def test_files_without_pair_key_balance_the_same(
         mixed.append(target)
     assert "pair_key" not in pq.read_schema(mixed[0]).names
     result = balance_worldwide(mixed, t_en=T_EN, out=tmp_path / "out", seed=7, unit="pair")
-    assert result.counts == world_pairs.counts and result.languages == world_pairs.languages
+    unkeyed = sum("pair_key" not in pq.read_schema(f).names for f in mixed)
+    assert result.counts == {**world_pairs.counts, "files_without_pair_key": unkeyed}
+    assert result.languages == world_pairs.languages
     assert _curated_rows(result) == _curated_rows(world_pairs)
+    assert "no pair_key column" in result.summary()
 
 
 def _curated_rows(result: WorldwideResult) -> set[tuple[str, str, str, bytes]]:
