@@ -23,6 +23,8 @@
 -- values (on 50M texts: 8.9 s for the whole step against 11.0 s with 8-byte prefixes). Unrelated
 -- keys that share a prefix only add rows to the second pass: about n / 2^32 of the rows, 1.2% at
 -- 50M rows, 6% at 270M; the second pass, which compares full keys, keeps the result exact.
+-- The second pass is a SEMI JOIN: `prefix IN (SELECT ...)` plans a mark join, which took 5.8 s
+-- against 4.3 s on 50M texts.
 
 CREATE OR REPLACE TEMP VIEW candidates AS
 SELECT s.*
@@ -53,8 +55,8 @@ FROM (
             PARTITION BY pair_key
             ORDER BY shard, filename, file_row_number
         ) AS rank_in_pair
-    FROM candidates
-    WHERE (pair_key::UHUGEINT >> 96)::UINTEGER IN (SELECT prefix FROM duplicate_prefixes)
+    FROM candidates AS c
+    SEMI JOIN duplicate_prefixes AS d ON (c.pair_key::UHUGEINT >> 96)::UINTEGER = d.prefix
 )
 WHERE rank_in_pair > 1;
 

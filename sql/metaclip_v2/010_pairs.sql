@@ -46,8 +46,8 @@ FROM (
             PARTITION BY pair_key
             ORDER BY shard, filename, file_row_number
         ) AS rank_in_pair
-    FROM candidates
-    WHERE (pair_key::UHUGEINT >> 96)::UINTEGER IN (SELECT prefix FROM duplicate_prefixes)
+    FROM candidates AS c
+    SEMI JOIN duplicate_prefixes AS d ON (c.pair_key::UHUGEINT >> 96)::UINTEGER = d.prefix
 )
 WHERE rank_in_pair > 1;
 
