@@ -573,6 +573,30 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def manifest_header(
+    command: str,
+    dry_run: bool,
+    sql_version: str,
+    draw: str,
+    files: list[Path],
+    valid_files: list[Path],
+) -> dict[str, Any]:
+    """What every balancing manifest starts with: tool, SQL (with sha256s), draw and inputs."""
+    sql_files = [*sqlrunner.version_files(sql_version), *sqlrunner.version_files("common")]
+    return {
+        "tool": "metaclip-sql",
+        "tool_version": __version__,
+        "command": command,
+        "dry_run": dry_run,
+        "sql_version": sql_version,
+        "sql_files": {f.name: f.sha256 for f in sql_files},
+        "duckdb_version": duckdb.__version__,
+        "draw": draw,
+        "inputs": [{"path": str(f), "bytes": f.stat().st_size} for f in files],
+        "valid_uuids": [{"path": str(f), "bytes": f.stat().st_size} for f in valid_files],
+    }
+
+
 def _manifest(
     result: BalanceResult,
     files: list[Path],
@@ -580,19 +604,11 @@ def _manifest(
     metadata: str | Path | None,
     entries: list[str] | None,
 ) -> dict[str, Any]:
-    sql_files = [*sqlrunner.version_files(SQL_VERSION), *sqlrunner.version_files("common")]
     return {
-        "tool": "metaclip-sql",
-        "tool_version": __version__,
-        "command": "balance",
-        "dry_run": result.dry_run,
+        **manifest_header(
+            "balance", result.dry_run, SQL_VERSION, DRAW_FUNCTION, files, valid_files
+        ),
         "distributor": "local",
-        "sql_version": SQL_VERSION,
-        "sql_files": {f.name: f.sha256 for f in sql_files},
-        "duckdb_version": duckdb.__version__,
-        "draw": DRAW_FUNCTION,
-        "inputs": [{"path": str(f), "bytes": f.stat().st_size} for f in files],
-        "valid_uuids": [{"path": str(f), "bytes": f.stat().st_size} for f in valid_files],
         "metadata": _metadata_record(metadata, entries),
         "t": result.t,
         "p": result.p,

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from metaclip_sql import __version__, sqlrunner
+from metaclip_sql import sqlrunner
 from metaclip_sql.balance import (
     COMMON_SQL,
     DEFAULT_SEED,
@@ -29,6 +29,7 @@ from metaclip_sql.balance import (
     _Run,
     _valid_input,
     check_pairs_files,
+    manifest_header,
     pair_key_note,
     parse_langs,
     resolve_parquet_inputs,
@@ -297,18 +298,10 @@ def _manifest(
     metadata: str | Path | None,
     lists: dict[str, list[str]] | None,
 ) -> dict[str, Any]:
-    sql_files = [*sqlrunner.version_files(SQL_VERSION), *sqlrunner.version_files("common")]
     return {
-        "tool": "metaclip-sql",
-        "tool_version": __version__,
-        "command": "balance --worldwide",
-        "dry_run": result.dry_run,
-        "sql_version": SQL_VERSION,
-        "sql_files": {f.name: f.sha256 for f in sql_files},
-        "duckdb_version": duckdb.__version__,
-        "draw": DRAW_FUNCTION,
-        "inputs": [{"path": str(f), "bytes": f.stat().st_size} for f in files],
-        "valid_uuids": [{"path": str(f), "bytes": f.stat().st_size} for f in valid_files],
+        **manifest_header(
+            "balance --worldwide", result.dry_run, SQL_VERSION, DRAW_FUNCTION, files, valid_files
+        ),
         "metadata": _metadata_record(metadata, lists),
         "t_en": result.t_en,
         "p": result.p,
