@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -25,7 +25,7 @@ from duckdb import ColumnExpression, ConstantExpression
 
 from metaclip_sql import __version__, sqlrunner
 from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
-from metaclip_sql.pool import has_pair_key, pair_rows
+from metaclip_sql.pool import pair_rows
 from metaclip_sql.schema import PAIRS_SCHEMA, REQUIRED_COLUMNS
 
 R = TypeVar("R")  # BalanceResult or WorldwideResult: both carry manifest and files
@@ -41,6 +41,13 @@ DRAW_FUNCTION = (
     "splitmix64_finalizer(seed)) >> 11, over 2^53; kept when u < 1 - prod(1 - t / count) "
     "over its entries"
 )
+
+
+class PairsFiles(NamedTuple):
+    """What check_pairs_files read in the inputs' footers."""
+
+    rows: int
+    without_key: frozenset[Path]  # files with no pair_key column (written before it existed)
 
 
 class BalanceError(ValueError):
@@ -148,7 +155,7 @@ def balance(
         raise BalanceError("--ray-address and --partitions need --distributor ray")
     _check_options(t, p, unit)
     files = resolve_parquet_inputs(inputs)
-    rows_in = check_pairs_files(files)
+    checked = check_pairs_files(files)
     valid_files = _resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     entries = _load_metadata(metadata)
     return run_steps(
@@ -157,7 +164,7 @@ def balance(
         memory_limit,
         threads,
         lambda con, run: _balance(
-            con, run, files, rows_in, valid_files, entries, t, p, seed, lang, unit
+            con, run, files, checked, valid_files, entries, t, p, seed, lang, unit
         ),
         lambda result: _manifest(result, files, valid_files, metadata, entries),
     )
@@ -194,7 +201,7 @@ def _balance(
     con: duckdb.DuckDBPyConnection,
     run: _Run,
     files: list[Path],
-    rows_in: int,
+    checked: PairsFiles,
     valid_files: list[Path],
     entries: list[str] | None,
     t: float | None,
@@ -207,13 +214,13 @@ def _balance(
     started = time.perf_counter()
     sqlrunner.run(con, COMMON_SQL)
     steps.run("000_params.sql", langs=parse_langs(lang), seed=seed)
-    _define_inputs(con, files, valid_files, entries)
+    _define_inputs(con, files, checked.without_key, valid_files, entries)
     if valid_files:
         steps.run("005_valid_ids.sql")
     steps.run("010_pairs.sql")
     steps.run("020_entry_counts.sql")
-    counts = _pool_counts(con, rows_in)
-    counts["files_without_pair_key"] = sum(not has_pair_key(f) for f in files)
+    counts = _pool_counts(con, checked.rows)
+    counts["files_without_pair_key"] = len(checked.without_key)
     check_dropped_ids(con, steps.run("024_dropped_ids.sql").fetchall()[0][0])
     _check_pool(con, counts, valid_files, lang, entries)
     if p is not None:
@@ -296,9 +303,10 @@ def _resolve_paths(items: Iterable[str | Path], what: str) -> list[Path]:
     return sorted(found)
 
 
-def check_pairs_files(files: Sequence[Path]) -> int:
-    """Fail on the first file that is not Parquet in the extract schema; return the total rows."""
-    rows = 0
+def check_pairs_files(files: Sequence[Path]) -> PairsFiles:
+    """Fail on the first file that is not Parquet in the extract schema; return the total rows
+    and the files without a pair_key column."""
+    rows, without_key = 0, set()
     for path in files:
         try:
             meta = pq.ParquetFile(path).metadata
@@ -311,9 +319,11 @@ def check_pairs_files(files: Sequence[Path]) -> int:
         if problem:
             raise BalanceError(f"{path}: not an extract output: {problem}")
         rows += meta.num_rows
+        if "pair_key" not in schema.names:
+            without_key.add(path)
     if rows == 0:
         raise BalanceError(f"empty input: {len(files)} Parquet file(s) with no rows")
-    return rows
+    return PairsFiles(rows, frozenset(without_key))
 
 
 def _schema_problem(schema: pa.Schema) -> str | None:
@@ -373,11 +383,12 @@ def _connect(
 def _define_inputs(
     con: duckdb.DuckDBPyConnection,
     files: list[Path],
+    without_key: frozenset[Path],
     valid_files: list[Path],
     entries: list[str] | None,
 ) -> None:
     """The views the SQL reads: raw_shards or shards, valid_input, metadata_entries."""
-    pair_rows(con, files).create_view("shards" if not valid_files else "raw_shards")
+    pair_rows(con, files, without_key).create_view("shards" if not valid_files else "raw_shards")
     if valid_files:
         _valid_input(con, valid_files).create_view("valid_input")
     _register_metadata(con, entries)

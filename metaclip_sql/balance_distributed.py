@@ -40,7 +40,6 @@ import pyarrow as pa
 
 from metaclip_sql import balance as local
 from metaclip_sql.balance import BalanceError, BalanceResult
-from metaclip_sql.pool import has_pair_key
 from metaclip_sql.schema import PAIRS_SCHEMA
 
 #: Input bytes per partition when --partitions is not given: small enough for one task's memory.
@@ -79,6 +78,7 @@ class _Plan:
     threads: int
     memory_limit: str | None
     valid_files: list[Path]
+    without_key: frozenset[Path]  # input files with no pair_key column (it is computed)
     dry_run: bool
     curated_dir: Path
     faults: tuple[Fault, ...] = ()
@@ -129,7 +129,7 @@ def balance_ray(
     local._check_options(t, p, unit)
     _check_ray_options(partitions, max_retries)
     files = local.resolve_parquet_inputs(inputs)
-    rows_in = local.check_pairs_files(files)
+    checked = local.check_pairs_files(files)
     valid_files = local._resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     entries = local._load_metadata(metadata)
     langs = local.parse_langs(lang)
@@ -153,13 +153,14 @@ def balance_ray(
                 threads=threads or 1,
                 memory_limit=memory_limit,
                 valid_files=valid_files,
+                without_key=checked.without_key,
                 dry_run=dry_run,
                 curated_dir=run.temp("curated"),
                 faults=tuple(faults),
             )
             groups = _groups(files, max(cpus, math.ceil(input_bytes / MAP_TASK_BYTES)))
             tasks = _Tasks(ray, plan, max_retries)
-            result = _drive(con, tasks, run, plan, groups, rows_in, entries, t, p, lang)
+            result = _drive(con, tasks, run, plan, groups, checked.rows, entries, t, p, lang)
         finally:
             con.close()
         result.manifest = local._manifest(result, files, valid_files, metadata, entries)
@@ -213,7 +214,7 @@ def _drive(
     _register(con, "partial_match_counts", [r.counts for r in counted])
     steps.run("022_sum_match_counts.sql")
     counts = _pool_counts(con, rows_in, sum(r.duplicates for r in counted))
-    counts["files_without_pair_key"] = sum(not has_pair_key(f) for g in groups for f in g)
+    counts["files_without_pair_key"] = len(plan.without_key)
     tops = [r.dropped_top for r in counted if r.dropped_top is not None]
     local.check_dropped_ids(con, max(tops, default=None))
     _check_pool(con, counts, mapped, plan, lang, entries)
@@ -321,7 +322,7 @@ def _map_task(plan: _Plan, index: int, files: list[Path]) -> _MapResult:
     plan.map_dir.mkdir(parents=True, exist_ok=True)
     result = _MapResult(duckdb.__version__)
     with _task_connection(plan, f"map-{index}") as con:
-        local._define_inputs(con, files, plan.valid_files, None)
+        local._define_inputs(con, files, plan.without_key, plan.valid_files, None)
         if plan.valid_files:
             _sql(con, "005_valid_ids.sql")
             result.rows = local._count(con, "shards")
@@ -341,9 +342,7 @@ def _count_task(plan: _Plan, part: int) -> _PartitionResult:
         _sql(con, "020_entry_counts.sql")
         counts = con.table("match_counts").to_arrow_table()
         duplicates = local._count(con, "duplicate_rows")
-        dropped_top = local.sqlrunner.run(
-            con, f"{local.SQL_VERSION}/024_dropped_ids.sql"
-        ).fetchall()[0][0]
+        dropped_top = _sql(con, "024_dropped_ids.sql")[0][0]
     _fault_point(plan, "count", part)
     return _PartitionResult(counts=counts, duplicates=duplicates, dropped_top=dropped_top)
 
@@ -398,9 +397,10 @@ def _partition_view(con: duckdb.DuckDBPyConnection, plan: _Plan, part: int) -> N
     rows.create_view("shards")
 
 
-def _sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
-    """Run one file of the version; a final SELECT's rows are read, so none is left pending."""
-    local.sqlrunner.run(con, f"{local.SQL_VERSION}/{name}", params).fetchall()
+def _sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple]:
+    """Run one file of the version; a final SELECT's rows are read (and returned), so none is
+    left pending."""
+    return local.sqlrunner.run(con, f"{local.SQL_VERSION}/{name}", params).fetchall()
 
 
 def _replace(temp: Path, final: Path) -> None:

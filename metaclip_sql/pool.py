@@ -7,11 +7,10 @@ SQL (`sql/common/pair_key.sql`) for them, and read as stored for the rest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 from duckdb import ColumnExpression, FunctionExpression
 
 from metaclip_sql import sqlrunner
@@ -21,17 +20,14 @@ from metaclip_sql.schema import REQUIRED_COLUMNS
 ORIGIN_COLUMNS = ("filename", "file_row_number")
 
 
-def has_pair_key(path: Path) -> bool:
-    """Whether the file stores pair_key (reads the footer only)."""
-    return "pair_key" in pq.read_schema(path).names
-
-
-def pair_rows(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> duckdb.DuckDBPyRelation:
+def pair_rows(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path], without_key: Collection[Path]
+) -> duckdb.DuckDBPyRelation:
     """Every row of `files` in the extract columns (pair_key included), plus filename and
-    file_row_number. Files are split by whether they store pair_key; the rest get it computed."""
-    stored = {f: has_pair_key(f) for f in files}
-    keyed = [str(f) for f in files if stored[f]]
-    unkeyed = [str(f) for f in files if not stored[f]]
+    file_row_number. `without_key` (from balance.check_pairs_files, which reads every footer
+    once) are the files with no pair_key column: theirs is computed."""
+    keyed = [str(f) for f in files if f not in without_key]
+    unkeyed = [str(f) for f in files if f in without_key]
     columns = [ColumnExpression(c) for c in REQUIRED_COLUMNS]
     origin = [ColumnExpression(c) for c in ORIGIN_COLUMNS]
     parts = []

@@ -25,6 +25,7 @@ from metaclip_sql.balance import (
     DEFAULT_SEED,
     UNITS,
     BalanceError,
+    PairsFiles,
     _resolve_paths,
     _Run,
     _valid_input,
@@ -37,7 +38,7 @@ from metaclip_sql.balance import (
 )
 from metaclip_sql.lang_metadata import metadata_files
 from metaclip_sql.metadata import MetadataError, load_entries
-from metaclip_sql.pool import has_pair_key, pair_rows
+from metaclip_sql.pool import pair_rows
 
 SQL_VERSION = "metaclip_v2"
 DRAW_FUNCTION = (
@@ -119,12 +120,12 @@ def balance_worldwide(
     if langs is not None and ANCHOR_LANG not in langs:
         raise BalanceError(f"--lang must include {ANCHOR_LANG}: its counts turn --t-en into p")
     files = resolve_parquet_inputs(inputs)
-    rows_in = check_pairs_files(files)
+    checked = check_pairs_files(files)
     valid_files = _resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     lists = _load_lists(metadata)
 
     def steps(con: duckdb.DuckDBPyConnection, run: _Run) -> WorldwideResult:
-        result = _run(con, run, files, rows_in, valid_files, lists, t_en, seed, langs, unit)
+        result = _run(con, run, files, checked, valid_files, lists, t_en, seed, langs, unit)
         result.lang = lang
         return result
 
@@ -142,7 +143,7 @@ def _run(
     con: duckdb.DuckDBPyConnection,
     run: _Run,
     files: list[Path],
-    rows_in: int,
+    checked: PairsFiles,
     valid_files: list[Path],
     lists: dict[str, list[str]] | None,
     t_en: float,
@@ -155,7 +156,7 @@ def _run(
     started = time.perf_counter()
     sqlrunner.run(con, COMMON_SQL)
     step("000_params.sql", langs=langs, seed=seed)
-    _define_inputs(con, files, valid_files, lists)
+    _define_inputs(con, files, checked.without_key, valid_files, lists)
     if valid_files:
         step("005_valid_ids.sql")
     step("010_pairs.sql")
@@ -180,13 +181,13 @@ def _run(
     duplicates = int(con.table("duplicate_rows").count("*").fetchall()[0][0])
     pairs = sum(s["pairs"] for s in languages.values())
     counts = {
-        "rows_in": rows_in,
+        "rows_in": checked.rows,
         "candidates": pairs + duplicates,
         "duplicates": duplicates,
         "pairs": pairs,
         "kept": sum(s["kept"] for s in languages.values()),
         "languages": len(languages),
-        "files_without_pair_key": sum(not has_pair_key(f) for f in files),
+        "files_without_pair_key": len(checked.without_key),
     }
     return WorldwideResult(
         out=run.out,
@@ -243,11 +244,12 @@ def _load_lists(metadata: str | Path | None) -> dict[str, list[str]] | None:
 def _define_inputs(
     con: duckdb.DuckDBPyConnection,
     files: list[Path],
+    without_key: frozenset[Path],
     valid_files: list[Path],
     lists: dict[str, list[str]] | None,
 ) -> None:
     """The views the SQL reads: shards (or raw_shards), valid_input, metadata_entries."""
-    pair_rows(con, files).create_view("shards" if not valid_files else "raw_shards")
+    pair_rows(con, files, without_key).create_view("shards" if not valid_files else "raw_shards")
     if valid_files:
         _valid_input(con, valid_files).create_view("valid_input")
     langs, ids, names = [], [], []

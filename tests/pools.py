@@ -101,6 +101,16 @@ def write_rows(path: Path, rows: list[dict], with_pair_key: bool = True) -> Path
     return path
 
 
+def copies_half_without_pair_key(files: list[Path], folder: Path) -> list[Path]:
+    """Copies of `files` in `folder`, every other one (the first included) without pair_key,
+    as extract wrote them before the column existed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        write_rows(folder / f.name, pq.read_table(f).to_pylist(), with_pair_key=i % 2 == 1)
+        for i, f in enumerate(files)
+    ]
+
+
 def _key_bytes(row: dict) -> bytes | None:
     """A row's pair_key as bytes (pyarrow reads the column back as uuid.UUID or bytes)."""
     key = row.get("pair_key")

@@ -18,7 +18,7 @@ from metaclip_sql import sampling, sqlrunner
 from metaclip_sql.balance import BalanceError, balance
 from metaclip_sql.cli import app
 from metaclip_sql.schema import pair_key
-from tests.pools import Pool, uuid_of, write_rows, zipf_pool
+from tests.pools import Pool, copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
 
 T = 60
 #: sampling.draw(0, pair_key("0123456789abcdef01234567", "a red car")), computed once: a change
@@ -167,17 +167,18 @@ def test_sql_draws_are_the_python_reference_to_the_bit() -> None:
     con = duckdb.connect()
     sqlrunner.run(con, "common/draws.sql")
     sqlrunner.run(con, "common/pair_key.sql")
+    one_key = "CREATE OR REPLACE TEMP TABLE one AS SELECT metaclip_pair_key($1, $2) AS pair_key"
     query = (
-        "SELECT metaclip_u(k, metaclip_seed_state($1::BIGINT, 0)), "
-        "metaclip_pick(k, metaclip_seed_state($1::BIGINT, 1)), k "
-        "FROM (SELECT metaclip_pair_key($2, $3) AS k)"
+        "SELECT u, metaclip_pick(pair_key, metaclip_seed_state($1::BIGINT, 1)), pair_key "
+        "FROM metaclip_with_u('one', metaclip_seed_state($1::BIGINT, 0))"
     )
     rng = random.Random(5)
     texts = ["a red car", "ünïcode ✓", "", "x" * 300] + [str(rng.random()) for _ in range(50)]
     seeds = [0, 1, 7, -1, -(2**63), 2**63 - 1] + [rng.randrange(-(2**63), 2**63) for _ in range(20)]
     for i, text in enumerate(texts):
         seed, uuid = seeds[i % len(seeds)], f"{rng.getrandbits(96):024x}"
-        u, pick, key = con.execute(query, [seed, uuid, text]).fetchone()
+        con.execute(one_key, [uuid, text])
+        u, pick, key = con.execute(query, [seed]).fetchone()
         assert key.bytes == pair_key(uuid, text)
         assert u == sampling.draw(seed, pair_key(uuid, text))
         assert pick == sampling.pick_key(seed, pair_key(uuid, text))
@@ -261,12 +262,7 @@ def test_dry_run_of_unit_image_counts_what_a_run_keeps(pool: Pool, tmp_path: Pat
 def test_files_without_pair_key_balance_the_same(pool: Pool, balanced, tmp_path: Path) -> None:
     """Outputs written before pair_key existed (or by other writers) get it computed in SQL, to
     the same value: a pool mixing both kinds keeps exactly the rows of the keyed pool."""
-    mixed = []
-    for i, f in enumerate(pool.files):
-        target = tmp_path / "in" / f.name
-        target.parent.mkdir(exist_ok=True)
-        write_rows(target, pq.read_table(f).to_pylist(), with_pair_key=i % 2 == 1)
-        mixed.append(target)
+    mixed = copies_half_without_pair_key(pool.files, tmp_path / "in")
     assert "pair_key" not in pq.read_schema(mixed[0]).names
     result = balance(mixed, t=T, out=tmp_path / "out", seed=7)
     assert result.counts == {**balanced.counts, "files_without_pair_key": len(mixed) // 2}

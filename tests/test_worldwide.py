@@ -21,7 +21,7 @@ from metaclip_sql.cli import app
 from metaclip_sql.sampling import p_to_t, t_to_p
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 from metaclip_sql.worldwide import WorldwideResult, balance_worldwide
-from tests.pools import Pool, uuid_of, write_rows, zipf_pool
+from tests.pools import Pool, copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
 
 LANGS = ("en", "de", "ja")
 T_EN = 25
@@ -317,12 +317,7 @@ def test_files_without_pair_key_balance_the_same(
     world: Pool, world_pairs: WorldwideResult, tmp_path: Path
 ) -> None:
     """Outputs from before pair_key get it computed in SQL, to the same value and sample."""
-    mixed = []
-    for i, f in enumerate(world.files):
-        target = tmp_path / "in" / f.name
-        target.parent.mkdir(exist_ok=True)
-        write_rows(target, pq.read_table(f).to_pylist(), with_pair_key=i % 2 == 1)
-        mixed.append(target)
+    mixed = copies_half_without_pair_key(world.files, tmp_path / "in")
     assert "pair_key" not in pq.read_schema(mixed[0]).names
     result = balance_worldwide(mixed, t_en=T_EN, out=tmp_path / "out", seed=7, unit="pair")
     unkeyed = sum("pair_key" not in pq.read_schema(f).names for f in mixed)

@@ -1,9 +1,8 @@
 -- The hash every balancing draw comes from (metaclip_v1 and metaclip_v2).
 -- Inputs:  none
 -- Output:  macros metaclip_mix64 (UBIGINT -> UBIGINT), metaclip_seed_state (seed, salt ->
---          UBIGINT), metaclip_u (pair_key, state -> DOUBLE in [0, 1)),
---          metaclip_pick (pair_key, state -> UBIGINT), and the table macro
---          metaclip_with_u (relation name, state -> its rows plus u, the same as metaclip_u)
+--          UBIGINT), metaclip_pick (pair_key, state -> UBIGINT), and the table macro
+--          metaclip_with_u (relation name, state -> its rows plus u, a DOUBLE in [0, 1))
 -- Grain:   one value per call.
 --
 -- Draws come from integer arithmetic, not from DuckDB's hash() (which changed between versions)
@@ -40,16 +39,13 @@ CREATE OR REPLACE TEMP MACRO metaclip_seed_state(seed, salt) AS
         )
     );
 
-CREATE OR REPLACE TEMP MACRO metaclip_u(pair_key, state) AS
-    (metaclip_mix64(xor((pair_key::UHUGEINT & 18446744073709551615::UHUGEINT)::UBIGINT, state))
-        >> 11)::DOUBLE / 9007199254740992.0;
-
 CREATE OR REPLACE TEMP MACRO metaclip_pick(pair_key, state) AS
     metaclip_mix64(xor((pair_key::UHUGEINT >> 64)::UBIGINT, state));
 
--- The same u over a whole relation, for the sampling passes: a scalar macro is expanded in place,
--- so metaclip_mix64 evaluates its argument 8 times and its products 6 times; one projection per
--- stage computes each once (u over 50M pairs: 2.7 s against 4.4 s).
+-- A pair's keep draw, added to every row of a relation: u = (metaclip_mix64(low 64 bits of
+-- pair_key XOR state) >> 11) / 2^53. Written out stage by stage, not as metaclip_mix64: a scalar
+-- macro is expanded in place, so it would evaluate its argument 8 times and its products 6
+-- times; one projection per stage computes each once (u over 50M pairs: 2.7 s against 4.4 s).
 CREATE OR REPLACE TEMP MACRO metaclip_with_u(rel, state) AS TABLE
 SELECT * EXCLUDE (z3), (metaclip_xorshift(z3, 31) >> 11)::DOUBLE / 9007199254740992.0 AS u
 FROM (

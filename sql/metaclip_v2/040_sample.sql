@@ -6,7 +6,7 @@
 --          columns, pair_key included, plus caption = text)
 -- Grain:   one row per kept (uuid, text).
 --
--- The draw is metaclip_v1/040_sample.sql's: one uniform per pair, u = metaclip_u(pair_key,
+-- The draw is metaclip_v1/040_sample.sql's: one uniform per pair, u from metaclip_with_u(pairs,
 -- keep_state), and the pair is kept when u < 1.0 - prod(1.0 - probs[e + 1]) over its entries,
 -- the product in entry_ids order (sampling.kept states the same, to the bit). Only the
 -- probabilities differ: they are those of the pair's language (prob_vectors, t_lang / count).
