@@ -217,6 +217,8 @@ def _balance(
     _define_inputs(con, files, checked.without_key, valid_files, entries)
     if valid_files:
         steps.run("005_valid_ids.sql")
+    steps.run("007_keep_rule.sql")
+    steps.run("009_candidates.sql")
     steps.run("010_pairs.sql")
     steps.run("020_entry_counts.sql")
     counts = _pool_counts(con, checked.rows)

@@ -5,13 +5,13 @@ Counts are decomposable, so the pool never has to sit on one machine:
 1. map: one task per group of input shards runs `008_partition.sql`, which writes its candidate
    rows split into N partitions by a hash of uuid, so every copy of a (uuid, text) meets in one
    (DuckDB's hash: the driver checks that every map task ran the same DuckDB version);
-2. count: one task per partition runs `010_pairs.sql` and `020_entry_counts.sql`, as local does,
-   and returns its `match_counts`;
+2. count: one task per partition runs `009_candidates.sql`, `010_pairs.sql` and
+   `020_entry_counts.sql`, as local does, and returns its `match_counts`;
 3. the driver sums them (`022_sum_match_counts.sql`), runs `025`/`030` as local does, and puts
    the pool's `entry_counts` and `t` in the object store;
-4. sample: one task per partition runs `030` on those (so it holds the pool's probabilities in
-   whatever form `040` reads them), `010` again, then `040`/`041` and `050` into its part of
-   `curated/`, and returns its kept counts (`060`);
+4. sample: one task per partition runs `007`/`030` on those (so it holds the pool's
+   probabilities in whatever form `040` reads them), `009`/`010` again, then `040`/`041` and
+   `050` into its part of `curated/`, and returns its kept counts (`060`);
 5. the driver sums those (`065`), writes `entry_counts.parquet` (`070`) and the manifest, and
    renames everything into place.
 
@@ -220,6 +220,7 @@ def _drive(
     _check_pool(con, counts, mapped, plan, lang, entries)
     if p is not None:
         t = float(steps.run("025_p_to_t.sql", p=p).fetchall()[0][0])
+    steps.run("007_keep_rule.sql")
     t, tail_proportion, head_entries, n_entries = steps.run("030_probs.sql", t=t).fetchall()[0]
     pool_counts = tasks.put(con.table("entry_counts").to_arrow_table())
     args = [(k, pool_counts, float(t)) for k in range(plan.partitions)]
@@ -338,6 +339,7 @@ def _count_task(plan: _Plan, part: int) -> _PartitionResult:
     """Dedup and count one partition: local's 010 and 020, over rows that meet only here."""
     with _task_connection(plan, f"count-{part}") as con:
         _partition_view(con, plan, part)
+        _sql(con, "009_candidates.sql")
         _sql(con, "010_pairs.sql")
         _sql(con, "020_entry_counts.sql")
         counts = con.table("match_counts").to_arrow_table()
@@ -351,8 +353,10 @@ def _sample_task(plan: _Plan, part: int, entry_counts: pa.Table, t: float) -> _P
     """Sample one partition with the pool's probabilities; write its curated part, count it."""
     with _task_connection(plan, f"sample-{part}") as con:
         con.register("entry_counts", entry_counts)
+        _sql(con, "007_keep_rule.sql")
         _sql(con, "030_probs.sql", t=t)
         _partition_view(con, plan, part)
+        _sql(con, "009_candidates.sql")
         _sql(con, "010_pairs.sql")
         _sql(con, "040_sample.sql")
         if plan.unit == "image":

@@ -1,9 +1,7 @@
--- Step 1: candidate pairs.
--- Inputs:  shards          (view: the extract columns of every input shard, pair_key included,
---                           plus `filename` and `file_row_number`, already restricted to
---                           --valid-uuids when given)
---          metaclip_langs  (variable: VARCHAR[], or NULL for every language)
--- Output:  candidates      (view: rows with a matched entry and a selected language)
+-- Step 1b: candidate pairs, deduplicated over all shards.
+-- Inputs:  shards          (view: every input row, as in 009_candidates.sql)
+--          candidates      (view, from 009_candidates.sql)
+-- Output:  duplicate_prefixes (table: the 32-bit key prefixes seen more than once)
 --          pairs           (view: the candidates, one per distinct (uuid, text) over all shards)
 --          duplicate_rows  (table: the candidates dropped as cross-shard duplicates, with their
 --                           pair_key and entry_ids)
@@ -25,15 +23,6 @@
 -- 50M rows, 6% at 270M; the second pass, which compares full keys, keeps the result exact.
 -- The second pass is a SEMI JOIN: `prefix IN (SELECT ...)` plans a mark join, which took 5.8 s
 -- against 4.3 s on 50M texts.
-
-CREATE OR REPLACE TEMP VIEW candidates AS
-SELECT s.*
-FROM shards AS s
-WHERE len(s.entry_ids) > 0
-  AND (
-    getvariable('metaclip_langs') IS NULL
-    OR list_contains(getvariable('metaclip_langs'), s.lang)
-  );
 
 CREATE OR REPLACE TEMP TABLE duplicate_prefixes AS
 SELECT DISTINCT prefix

@@ -1,6 +1,6 @@
 -- Step 4 (--unit image, MetaCLIP 2): one text per image, kept with probability 1 - prod(1 - prob).
 -- Inputs:  pairs (from 010_pairs.sql), prob_lookup (from 030_probs.sql), balance_params
---          (keep_state, pick_state), the macros of 040_sample.sql (run first)
+--          (keep_state, pick_state), metaclip_kept (007_keep_rule.sql)
 -- Output:  image_texts (view: uuid, pair_key of the text picked per image), curated (view, as
 --          in 040_sample.sql)
 -- Grain:   one row per kept image.

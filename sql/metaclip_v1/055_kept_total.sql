@@ -1,7 +1,7 @@
 -- Step 6 (--dry-run, --unit pair): how many pairs would be kept, deciding every pair but writing
 -- none.
 -- Inputs:  candidates, duplicate_rows (from 010_pairs.sql), prob_lookup (from 030_probs.sql),
---          balance_params, the macros of 040_sample.sql
+--          balance_params, metaclip_kept (007_keep_rule.sql)
 -- Output:  kept_counts (table, one row: entry_id -1, kept = the number of kept pairs)
 -- Grain:   one row.
 -- Counted as (kept candidates) minus (kept duplicate rows): `pairs` is the candidates less
