@@ -7,14 +7,18 @@ its own process so peak memory (ru_maxrss) is the step's own:
 - numpy: the reference (MetaCLIP's entry_count.py + balance_sampling.py): `np.unique` counts over
   the (entry_id, text_id) uint32 array, then one draw per row; kept text ids only. Timed from the
   array in memory; run by `--numpy-python` (numpy 2.2: numpy 2.4's np.unique is much slower).
-- dry-run: `balance --dry-run` (counts, dedup, probabilities and every decision; no rows written).
+- dry-run: `balance --dry-run` (counts, dedup, probabilities and every decision; no rows
+  written), with the plan it picks by itself (in-memory when the pool fits, see docs/balance.md).
+- dry-run-streaming: the same with `dry_run_plan="streaming"` (the plan for pools larger than
+  memory), so both plans are measured on the same pool.
 - balance: `balance` end to end (curated.parquet, entry_counts.parquet, manifest.json).
 - copy: the I/O floor, DuckDB copying the whole pool, all columns, to one zstd Parquet file.
 
 Runs are interleaved and medians reported, with the ratios dry-run / numpy and balance / copy.
 
     python bench/balance.py [--sizes 1M,10M] [--runs 3] [--t scaled|20000] [--memory 2GB]
-        [--numpy-python /tmp/venv-np22/bin/python] [--workdir /tmp/metaclip-bench-balance]
+        [--steps numpy,dry-run,...] [--numpy-python /tmp/venv-np22/bin/python]
+        [--workdir /tmp/metaclip-bench-balance] [--keep] [--reuse]
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ENTRIES = 500_000
 ROWS_PER_SHARD = 500_000
-STEPS = ("numpy", "dry-run", "balance", "copy")
+STEPS = ("numpy", "dry-run", "dry-run-streaming", "balance", "copy")
+#: The ratios reported, step over baseline, when both ran.
+RATIOS = (("dry-run", "numpy"), ("dry-run-streaming", "numpy"), ("balance", "copy"))
 METACLIP_T, METACLIP_POOL = 20_000, 1_600_000_000
 
 
@@ -134,19 +140,27 @@ def child_numpy(index_path: str, t: float) -> dict:
 
 
 def child_balance(
-    pool: str, out: str, metadata: str, t: float, memory_limit: str, dry_run: bool
+    pool: str, out: str, metadata: str, t: float, memory_limit: str, step: str
 ) -> dict:
     from metaclip_sql.balance import balance
 
     started, cpu = time.perf_counter(), _cpu()
-    limit = memory_limit or None
-    result = balance([pool], t=t, out=out, metadata=metadata, memory_limit=limit, dry_run=dry_run)
+    result = balance(
+        [pool],
+        t=t,
+        out=out,
+        metadata=metadata,
+        memory_limit=memory_limit or None,
+        dry_run=step != "balance",
+        dry_run_plan="streaming" if step == "dry-run-streaming" else "auto",
+    )
     seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     return {
         "seconds": seconds,
         "cpu": cpu,
         "kept": result.kept,
         "pairs": result.counts["pairs"],
+        "plan": result.plan,
         "steps": result.seconds,
     }
 
@@ -177,8 +191,8 @@ def child_main(argv: list[str]) -> None:
     step, *rest = argv
     if step == "numpy":
         result = child_numpy(rest[0], float(rest[1]))
-    elif step in ("dry-run", "balance"):
-        result = child_balance(*rest[:3], float(rest[3]), rest[4], step == "dry-run")
+    elif step in ("dry-run", "dry-run-streaming", "balance"):
+        result = child_balance(*rest[:3], float(rest[3]), rest[4], step)
     else:
         result = child_copy(rest[0], rest[1])
     result["max_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
@@ -190,11 +204,16 @@ def child_main(argv: list[str]) -> None:
 
 def bench_size(texts: int, args: argparse.Namespace) -> dict:
     work = args.workdir / f"pool-{texts}"
-    shutil.rmtree(work, ignore_errors=True)
     started = time.perf_counter()
-    files = generate_pool(work / "shards", texts)
-    metadata = write_metadata(work / "metadata.json")
-    rows = write_inverted_index(files, work / "inverted.npy")
+    if args.reuse and (work / "inverted.npy").exists():
+        files = sorted((work / "shards").glob("*.parquet"))
+        metadata = work / "metadata.json"
+        rows = len(__import__("numpy").load(work / "inverted.npy", mmap_mode="r"))
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        files = generate_pool(work / "shards", texts)
+        metadata = write_metadata(work / "metadata.json")
+        rows = write_inverted_index(files, work / "inverted.npy")
     pool_bytes = sum(f.stat().st_size for f in files)
     print(
         f"\n{texts:,} texts: {len(files)} shards, {pool_bytes / 1e9:.2f} GB, {rows:,} "
@@ -205,23 +224,25 @@ def bench_size(texts: int, args: argparse.Namespace) -> dict:
     pool, out = str(work / "shards"), str(work / "out")
     steps = {
         "numpy": (args.numpy_python, ["numpy", str(work / "inverted.npy"), str(t)]),
-        "dry-run": (sys.executable, ["dry-run", pool, out, str(metadata), str(t), args.memory]),
-        "balance": (sys.executable, ["balance", pool, out, str(metadata), str(t), args.memory]),
+        **{
+            step: (sys.executable, [step, pool, out, str(metadata), str(t), args.memory])
+            for step in ("dry-run", "dry-run-streaming", "balance")
+        },
         "copy": (sys.executable, ["copy", pool, str(work / "copy.parquet")]),
     }
     print(f"  t = {t:g}", flush=True)
-    results: dict[str, list[dict]] = {name: [] for name in STEPS}
+    results: dict[str, list[dict]] = {name: [] for name in args.steps}
     for run in range(args.runs):
-        for name in STEPS:
+        for name in args.steps:
             result = run_child(*steps[name])
             results[name].append(result)
             print(
-                f"  run {run + 1} {name:8s} {result['seconds']:7.2f} s  "
+                f"  run {run + 1} {name:17s} {result['seconds']:7.2f} s  "
                 f"cpu {result['cpu']:7.2f} s  {result['max_rss_gb']:.2f} GB  "
                 f"load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
-    if not args.keep:
+    if not (args.keep or args.reuse):
         shutil.rmtree(work, ignore_errors=True)
     return {"texts": texts, "t": t, "rows": rows, "pool_bytes": pool_bytes, "results": results}
 
@@ -234,10 +255,10 @@ def threshold(option: str, texts: int) -> float:
 
 
 def report(size: dict) -> dict:
-    med = {name: statistics.median(r["seconds"] for r in size["results"][name]) for name in STEPS}
-    cpu = {name: statistics.median(r["cpu"] for r in size["results"][name]) for name in STEPS}
-    peak = {name: max(r["max_rss_gb"] for r in size["results"][name]) for name in STEPS}
-    balance_run = size["results"]["balance"][0]
+    results = size["results"]
+    med = {name: statistics.median(r["seconds"] for r in runs) for name, runs in results.items()}
+    cpu = {name: statistics.median(r["cpu"] for r in runs) for name, runs in results.items()}
+    peak = {name: max(r["max_rss_gb"] for r in runs) for name, runs in results.items()}
     summary = {
         "texts": size["texts"],
         "t": size["t"],
@@ -245,30 +266,37 @@ def report(size: dict) -> dict:
         "median_seconds": med,
         "median_cpu_seconds": cpu,
         "peak_rss_gb": peak,
-        "dry_run_over_numpy": med["dry-run"] / med["numpy"],
-        "balance_over_copy": med["balance"] / med["copy"],
-        "cpu_dry_run_over_numpy": cpu["dry-run"] / cpu["numpy"],
-        "cpu_balance_over_copy": cpu["balance"] / cpu["copy"],
-        "kept": balance_run["kept"],
-        "pairs": balance_run["pairs"],
-        "numpy_version": size["results"]["numpy"][0]["numpy"],
-        "balance_steps_first_run": balance_run["steps"],
     }
+    for step, base in RATIOS:
+        if step in med and base in med:
+            summary[f"{step}_over_{base}"] = med[step] / med[base]
+            summary[f"cpu_{step}_over_{base}"] = cpu[step] / cpu[base]
+    for name, runs in results.items():
+        if "kept" in runs[0]:
+            summary[f"kept_{name}"] = runs[0]["kept"]
+        if "steps" in runs[0]:
+            summary["pairs"] = runs[0]["pairs"]
+            summary[f"steps_first_run_{name}"] = runs[0]["steps"]
+        if "plan" in runs[0]:
+            summary[f"plan_{name}"] = runs[0]["plan"]
+        if "numpy" in runs[0]:
+            summary["numpy_version"] = runs[0]["numpy"]
+    runs = len(next(iter(results.values())))
     print(
-        f"\n== {size['texts']:,} texts ({size['rows']:,} rows), t={size['t']:g}, "
-        f"median of {len(size['results']['numpy'])} runs"
+        f"\n== {size['texts']:,} texts ({size['rows']:,} rows), t={size['t']:g}, median of {runs}"
     )
-    for name in STEPS:
-        print(f"  {name:8s} {med[name]:7.2f} s  cpu {cpu[name]:7.2f} s  peak {peak[name]:.2f} GB")
-    print(
-        f"  dry-run / numpy {summary['dry_run_over_numpy']:.2f}x   "
-        f"balance / copy floor {summary['balance_over_copy']:.2f}x   "
-        f"kept {summary['kept']:,} of {summary['pairs']:,} pairs (numpy {summary['numpy_version']})"
-    )
-    print(
-        f"  cpu time: dry-run / numpy {summary['cpu_dry_run_over_numpy']:.2f}x   "
-        f"balance / copy floor {summary['cpu_balance_over_copy']:.2f}x"
-    )
+    for name in results:
+        plan = f"  ({summary[f'plan_{name}']})" if f"plan_{name}" in summary else ""
+        print(
+            f"  {name:17s} {med[name]:7.2f} s  cpu {cpu[name]:7.2f} s  peak {peak[name]:.2f} GB"
+            + plan
+        )
+    for step, base in RATIOS:
+        if f"{step}_over_{base}" in summary:
+            print(
+                f"  {step} / {base} {summary[f'{step}_over_{base}']:.2f}x "
+                f"(cpu {summary[f'cpu_{step}_over_{base}']:.2f}x)"
+            )
     return summary
 
 
@@ -292,9 +320,21 @@ def main() -> None:
         help="Python that runs the numpy reference (a venv with numpy 2.2).",
     )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/metaclip-bench-balance"))
+    parser.add_argument(
+        "--steps",
+        type=lambda text: [step for step in text.split(",") if step],
+        default=list(STEPS),
+        help=f"Which of {','.join(STEPS)} to run (default all).",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the generated pools.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Reuse (and keep) a pool --keep left in --workdir."
+    )
     parser.add_argument("--json", type=Path, help="Also write the summary here.")
     args = parser.parse_args()
+    unknown = sorted(set(args.steps) - set(STEPS))
+    if unknown:
+        parser.error(f"unknown --steps {','.join(unknown)}; choose from {','.join(STEPS)}")
     print(
         f"cores {os.cpu_count()}, t={args.t}, memory limit {args.memory or 'default'}, "
         f"numpy reference run by {args.numpy_python}"

@@ -213,7 +213,7 @@ def _drive(
     counted = tasks.run(_count_task, [(k,) for k in range(plan.partitions)], "count")
     _register(con, "partial_match_counts", [r.counts for r in counted])
     steps.run("022_sum_match_counts.sql")
-    counts = _pool_counts(con, rows_in, sum(r.duplicates for r in counted))
+    counts = local.pool_counts(con, rows_in, sum(r.duplicates for r in counted))
     counts["files_without_pair_key"] = len(plan.without_key)
     tops = [r.dropped_top for r in counted if r.dropped_top is not None]
     local.check_dropped_ids(con, max(tops, default=None))
@@ -430,16 +430,6 @@ def _fault_point(plan: _Plan, stage: str, index: int) -> None:
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, tables: list[pa.Table]) -> None:
     con.register(name, pa.concat_tables(tables))
-
-
-def _pool_counts(con: duckdb.DuckDBPyConnection, rows_in: int, duplicates: int) -> dict[str, int]:
-    pairs = local._scalar(con, "match_counts", "count", "entry_id", -1)
-    return {
-        "rows_in": rows_in,
-        "candidates": pairs + duplicates,
-        "duplicates": duplicates,
-        "pairs": pairs,
-    }
 
 
 def _check_same_hash(mapped: list[_MapResult]) -> None:

@@ -189,6 +189,12 @@ def balance(
         0, "--threads", help="DuckDB threads (0: all cores; with ray, per task, 0 means 1)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Count and decide, write no rows."),
+    dry_run_plan: str = typer.Option(
+        "auto",
+        "--dry-run-plan",
+        help="in-memory (read the pool once), streaming (bounded memory) or auto (in-memory when "
+        "it fits in half the memory limit). Local, --unit pair, --t only; same numbers.",
+    ),
     worldwide: bool = typer.Option(
         False, "--worldwide", help="MetaCLIP 2: a threshold per language (sql/metaclip_v2)."
     ),
@@ -258,6 +264,7 @@ def balance(
             memory_limit=memory_limit,
             threads=threads or None,
             dry_run=dry_run,
+            dry_run_plan=dry_run_plan,
             distributor=distributor,
             ray_address=ray_address,
             partitions=partitions,

@@ -1,0 +1,98 @@
+-- Steps 1b to 6 in one statement (--dry-run, --unit pair, --t, when the candidates fit in
+-- memory): dedup, per-entry counts and the number of kept pairs, reading the input once.
+-- Inputs:  candidates (009_candidates.sql), balance_params (keep_state), $t (DOUBLE > 0),
+--          metaclip_prob_lookup and metaclip_kept (007_keep_rule.sql),
+--          metaclip_with_u (sql/common/draws.sql)
+-- Output:  dry_run_totals (table: entry_id, count): per entry id >= 0, its count over distinct
+--          pairs (only entries matched at least once); -1 the number of pairs; -2 the number of
+--          kept pairs; -3 the candidate rows dropped as duplicates; -4 the duplicated pairs
+--          whose copies disagree on entry_ids
+--          match_counts, entry_counts (as 020_entry_counts.sql), kept_counts (as 055_kept_total.sql)
+-- Grain:   dry_run_totals one row per entry plus four totals.
+--
+-- The same numbers as the streaming steps (009, 010, 020, 030, 055; tests compare the two), but
+-- DuckDB reads the Parquet once: the candidates' pair_key and entry_ids are materialized in a
+-- CTE (about 1.3 GB per 10M candidates with 2.5 entries each) and every pass reads that. A CTE
+-- lives for one statement only, hence one statement; Python picks this plan only when the
+-- estimate fits in half of DuckDB's memory limit, else the streaming steps run.
+-- Dedup is counted, not ranked: copies of a pair have the same pair_key, hence the same u, and
+-- the same entry_ids (checked: -4), hence the same decision, so which copy is kept does not
+-- change any count here. A duplicated pair seen k times adds k - 1 rows to subtract; its rows
+-- are found as in 010_pairs.sql (32-bit prefixes seen twice, then the full key).
+-- When copies disagree (-4 > 0: shards matched against different metadata) Python discards
+-- this result and runs the streaming steps, which keep the first copy by shard and name it.
+
+CREATE OR REPLACE TEMP TABLE dry_run_totals AS
+WITH
+rows_in AS MATERIALIZED (
+    SELECT pair_key, entry_ids FROM candidates
+),
+repeated_prefixes AS MATERIALIZED (
+    SELECT DISTINCT prefix
+    FROM (
+        SELECT prefix, lead(prefix) OVER (ORDER BY prefix) AS next_prefix
+        FROM (SELECT (pair_key::UHUGEINT >> 96)::UINTEGER AS prefix FROM rows_in)
+    )
+    WHERE prefix = next_prefix
+),
+duplicated AS MATERIALIZED (
+    SELECT
+        pair_key,
+        any_value(entry_ids) AS entry_ids,
+        count(*) - 1 AS extra,
+        min(hash(entry_ids)) <> max(hash(entry_ids)) AS disagree
+    FROM rows_in AS r
+    SEMI JOIN repeated_prefixes AS d ON (r.pair_key::UHUGEINT >> 96)::UINTEGER = d.prefix
+    GROUP BY pair_key
+    HAVING count(*) > 1
+),
+seen AS (
+    SELECT entry_id, count(*) AS n
+    FROM (SELECT unnest(entry_ids) AS entry_id FROM rows_in)
+    GROUP BY entry_id
+),
+dropped AS (
+    SELECT entry_id, sum(extra) AS n
+    FROM (SELECT unnest(entry_ids) AS entry_id, extra FROM duplicated)
+    GROUP BY entry_id
+),
+per_entry AS MATERIALIZED (
+    SELECT seen.entry_id::INTEGER AS entry_id, (seen.n - coalesce(dropped.n, 0))::BIGINT AS count
+    FROM seen
+    LEFT JOIN dropped USING (entry_id)
+    WHERE seen.n - coalesce(dropped.n, 0) > 0
+),
+lookup AS MATERIALIZED (
+    SELECT * FROM metaclip_prob_lookup('per_entry', $t::DOUBLE)
+),
+kept_rows AS (
+    SELECT count(*) AS n
+    FROM metaclip_with_u('rows_in', (SELECT keep_state FROM balance_params)) AS r, lookup AS l
+    WHERE metaclip_kept(r.u, r.entry_ids, l.t, l.heads, l.counts)
+),
+kept_extra AS (
+    SELECT coalesce(sum(d.extra), 0) AS n
+    FROM metaclip_with_u('duplicated', (SELECT keep_state FROM balance_params)) AS d, lookup AS l
+    WHERE metaclip_kept(d.u, d.entry_ids, l.t, l.heads, l.counts)
+),
+totals AS (
+    SELECT
+        (SELECT count(*) FROM rows_in) AS candidates,
+        (SELECT coalesce(sum(extra), 0) FROM duplicated) AS duplicates,
+        (SELECT count(*) FILTER (WHERE disagree) FROM duplicated) AS disagreeing,
+        (SELECT n FROM kept_rows) - (SELECT n FROM kept_extra) AS kept
+)
+SELECT entry_id, count FROM per_entry
+UNION ALL SELECT -1, (candidates - duplicates)::BIGINT FROM totals
+UNION ALL SELECT -2, kept::BIGINT FROM totals
+UNION ALL SELECT -3, duplicates::BIGINT FROM totals
+UNION ALL SELECT -4, disagreeing::BIGINT FROM totals;
+
+CREATE OR REPLACE TEMP TABLE match_counts AS
+SELECT entry_id, count FROM dry_run_totals WHERE entry_id >= -1;
+
+CREATE OR REPLACE TEMP TABLE entry_counts AS
+SELECT entry_id, count FROM dry_run_totals WHERE entry_id >= 0;
+
+CREATE OR REPLACE TEMP TABLE kept_counts AS
+SELECT -1::INTEGER AS entry_id, count AS kept FROM dry_run_totals WHERE entry_id = -2;
