@@ -12,7 +12,7 @@
 --
 -- The same numbers as the streaming steps (009, 010, 020, 030, 055; tests compare the two), but
 -- DuckDB reads the Parquet once: the candidates' pair_key and entry_ids are materialized in a
--- CTE (about 1.3 GB per 10M candidates with 2.5 entries each) and every pass reads that. A CTE
+-- CTE and every pass reads that (peak 3.4 GB on 51M candidates with 128M entry ids). A CTE
 -- lives for one statement only, hence one statement; Python picks this plan only when the
 -- estimate fits in half of DuckDB's memory limit, else the streaming steps run.
 -- Dedup is counted, not ranked: copies of a pair have the same pair_key, hence the same u, and
