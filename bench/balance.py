@@ -2,7 +2,7 @@
 
 For each pool size (texts; 1-10 entries a text, mean about 2.4, Zipf-like over 500k entries,
 2% of pairs repeated in a second shard, Parquet shards in the extract schema) it times, each in
-its own process so peak memory (ru_maxrss) is the step's own:
+its own process so peak memory (VmHWM) is the step's own:
 
 - numpy: the reference (MetaCLIP's entry_count.py + balance_sampling.py): `np.unique` counts over
   the (entry_id, text_id) uint32 array, then one draw per row; kept text ids only. Timed from the
@@ -178,6 +178,18 @@ def child_copy(pool: str, out: str) -> dict:
     return {"seconds": time.perf_counter() - started, "cpu": _cpu() - cpu}
 
 
+def _peak_rss_gb() -> float:
+    """This process's peak resident memory. Linux's VmHWM belongs to the address space exec
+    created; ru_maxrss also counts the parent's resident memory at fork (the driver's, which
+    holds the generated index), so it overstated every step below the driver's size."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e9
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
 def run_child(python: str, args: list[str]) -> dict:
     """Run one step in a fresh process; its JSON line plus its own peak memory."""
     cmd = [python, str(Path(__file__).resolve()), "--child", *args]
@@ -195,7 +207,7 @@ def child_main(argv: list[str]) -> None:
         result = child_balance(*rest[:3], float(rest[3]), rest[4], step)
     else:
         result = child_copy(rest[0], rest[1])
-    result["max_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    result["max_rss_gb"] = _peak_rss_gb()
     print(json.dumps(result))
 
 

@@ -37,7 +37,7 @@ COMMON_SQL = "common/draws.sql"
 DEFAULT_SEED = 0
 UNITS = ("pair", "image")
 DISTRIBUTORS = ("local", "ray")
-#: How a dry run reads the pool: `auto` picks in-memory when its estimate fits (see _fits).
+#: How a dry run reads the pool: `auto` picks in-memory when its estimate fits (_use_in_memory).
 DRY_RUN_PLANS = ("auto", "in-memory", "streaming")
 #: Bytes the in-memory dry run holds per candidate row and per entry id: measured peak 3.37 GB
 #: on 51.0M rows with 127.7M ids (48 and 8 give 3.5 GB); it may use half the memory limit.
@@ -94,7 +94,8 @@ class BalanceResult:
             f"(tail proportion {self.tail_proportion:.4f}), seed {self.seed}, unit {self.unit}",
             f"rows in {c['rows_in']:,}; candidates {c['candidates']:,}; cross-shard duplicates "
             f"{c['duplicates']:,}; entries matched {c['entries']:,}, head {c['head_entries']:,}",
-            f"seconds: {self.seconds['total']:.1f} ({self.plan})",
+            f"seconds: {self.seconds['total']:.1f}"
+            + (f" ({self.plan} dry run)" if self.dry_run else ""),
         ]
         lines += pair_key_note(c)
         lines += [f"wrote {path}" for path in self.files.values()]
