@@ -106,6 +106,13 @@ def write_inverted_index(files: list[Path], path: Path) -> int:
     return len(index)
 
 
+def _index_rows(path: Path) -> int:
+    """Rows of a saved index, read from its header (mmap, nothing loaded)."""
+    import numpy as np
+
+    return len(np.load(path, mmap_mode="r"))
+
+
 def _bench_sql(name: str):
     from metaclip_sql.sqlrunner import SqlFile
 
@@ -220,7 +227,7 @@ def bench_size(texts: int, args: argparse.Namespace) -> dict:
     if args.reuse and (work / "inverted.npy").exists():
         files = sorted((work / "shards").glob("*.parquet"))
         metadata = work / "metadata.json"
-        rows = len(__import__("numpy").load(work / "inverted.npy", mmap_mode="r"))
+        rows = _index_rows(work / "inverted.npy")
     else:
         shutil.rmtree(work, ignore_errors=True)
         files = generate_pool(work / "shards", texts)

@@ -43,6 +43,8 @@ DRY_RUN_PLANS = ("auto", "in-memory", "streaming")
 #: on 51.0M rows with 127.7M ids (48 and 8 give 3.5 GB); it may use half the memory limit.
 IN_MEMORY_BYTES_PER_ROW = 48
 IN_MEMORY_BYTES_PER_ENTRY = 8
+#: Rows of 015's dry_run_totals that hold totals, not entries (see the file's header).
+_DUPLICATE_ROWS, _DISAGREEING_PAIRS = -3, -4
 DRAW_FUNCTION = (
     "one per pair: u = splitmix64_finalizer(low 64 bits of pair_key XOR "
     "splitmix64_finalizer(seed)) >> 11, over 2^53; kept when u < 1 - prod(1 - t / count) "
@@ -224,7 +226,7 @@ def _balance(
     seed: int,
     lang: str,
     unit: str,
-    dry_run_plan: str = "auto",
+    dry_run_plan: str,
 ) -> BalanceResult:
     steps = _Steps(con)
     started = time.perf_counter()
@@ -235,17 +237,7 @@ def _balance(
         steps.run("005_valid_ids.sql")
     steps.run("007_keep_rule.sql")
     steps.run("009_candidates.sql")
-    duplicates = None
-    if (
-        run.dry_run
-        and unit == "pair"
-        and t is not None
-        and _use_in_memory(con, checked, dry_run_plan)
-    ):
-        duplicates = _dry_run_in_memory(steps, t)
-    in_memory = duplicates is not None
-    if duplicates is None:
-        duplicates = _count_streaming(steps)
+    duplicates, in_memory = _count_pool(steps, run, checked, unit, t, dry_run_plan)
     counts = pool_counts(con, checked.rows, duplicates)
     counts["files_without_pair_key"] = len(checked.without_key)
     _check_pool(con, counts, valid_files, lang, entries)
@@ -277,6 +269,23 @@ def _balance(
     )
 
 
+def _count_pool(
+    steps: _Steps, run: _Run, checked: PairsFiles, unit: str, t: float | None, plan: str
+) -> tuple[int, bool]:
+    """Dedup and count, and in an in-memory dry run also decide: (duplicate rows dropped,
+    whether the in-memory plan did it)."""
+    if (
+        run.dry_run
+        and unit == "pair"
+        and t is not None
+        and _use_in_memory(steps.con, checked, plan)
+    ):
+        duplicates = _dry_run_in_memory(steps, t)
+        if duplicates is not None:
+            return duplicates, True
+    return _count_streaming(steps), False
+
+
 def _count_streaming(steps: _Steps) -> int:
     """Steps 1b and 2 over the Parquet (010, 020, 024); returns the duplicate rows dropped."""
     steps.run("010_pairs.sql")
@@ -290,9 +299,9 @@ def _dry_run_in_memory(steps: _Steps, t: float) -> int | None:
     or None when duplicated pairs disagree on their entries (the streaming steps then run and
     name the problem)."""
     steps.run("015_dry_run_in_memory.sql", t=t)
-    if _scalar(steps.con, "dry_run_totals", "count", "entry_id", -4):
+    if _scalar(steps.con, "dry_run_totals", "count", "entry_id", _DISAGREEING_PAIRS):
         return None
-    return _scalar(steps.con, "dry_run_totals", "count", "entry_id", -3)
+    return _scalar(steps.con, "dry_run_totals", "count", "entry_id", _DUPLICATE_ROWS)
 
 
 def _sample(steps: _Steps, run: _Run, unit: str) -> None:
@@ -317,7 +326,7 @@ def _use_in_memory(con: duckdb.DuckDBPyConnection, checked: PairsFiles, plan: st
     return need <= _memory_limit_bytes(con) // 2
 
 
-_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
+_DECIMAL_PREFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 
 
 def _memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
@@ -329,7 +338,7 @@ def _memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
     if not match:
         return 0
     number, prefix, binary = match.groups()
-    scale = 1024 ** "_KMGTP".index(prefix) if binary and prefix else _UNITS[prefix]
+    scale = 1024 ** "_KMGTP".index(prefix) if binary and prefix else _DECIMAL_PREFIXES[prefix]
     return int(float(number) * scale)
 
 

@@ -230,6 +230,8 @@ def balance(
             _usage_error("--worldwide runs with --distributor local only, for now")
         if t is not None or p is not None:
             _usage_error("--worldwide takes --t-en (English's threshold), not --t or --p")
+        if dry_run_plan != "auto":
+            _usage_error("--dry-run-plan is for MetaCLIP 1's --unit pair; --worldwide streams")
         result = _or_exit(
             lambda: balance_worldwide(
                 inputs,

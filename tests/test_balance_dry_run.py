@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from metaclip_sql import balance as balance_module
 from metaclip_sql.balance import BalanceError, BalanceResult, balance
+from metaclip_sql.cli import app
 from tests.pools import copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
 
 
@@ -93,6 +95,74 @@ def test_copies_that_disagree_fall_back_to_the_streaming_steps(tmp_path: Path) -
     assert pq.read_table(tried.files["entry_counts"]) == pq.read_table(
         streaming.files["entry_counts"]
     )
+
+
+def _row(url: str, text: str, entry_ids: list[int], shard: str) -> dict:
+    return {
+        "uuid": uuid_of(url),
+        "url": url,
+        "text": text,
+        "text_key": "alt",
+        "lang": "en",
+        "lang_score": 0.9,
+        "entry_ids": entry_ids,
+        "page_url": f"{url}.html",
+        "shard": shard,
+    }
+
+
+def test_in_memory_equals_streaming_with_many_copies_and_copies_in_one_file(
+    tmp_path: Path,
+) -> None:
+    """A pair seen four times over three files, one twice in the same file, among others."""
+    rows = [
+        _row(f"https://a.example/{i}.jpg", f"text {i}", [i % 4, 4 + i % 3], "s0") for i in range(40)
+    ]
+    four = _row("https://a.example/four.jpg", "four", [0, 5], "s0")
+    twice = _row("https://a.example/twice.jpg", "twice", [1], "s1")
+    a = write_rows(tmp_path / "a.parquet", [*rows[:20], four, twice, {**twice, "page_url": "p2"}])
+    b = write_rows(tmp_path / "b.parquet", [*rows[20:], {**four, "shard": "s1"}])
+    c = write_rows(tmp_path / "c.parquet", [{**four, "shard": "s2"}, {**four, "shard": "s3"}])
+    for t in (1, 3, 12):
+        memory, _ = both_plans([a, b, c], tmp_path / str(t), t=t, seed=2, metadata=None)
+        assert memory.counts["duplicates"] == 4
+        assert memory.counts["pairs"] == 42
+
+
+def test_disagreeing_copies_with_an_id_seen_nowhere_else_give_the_streaming_error(
+    tmp_path: Path,
+) -> None:
+    """Copies [0] and [0, 5] twice: subtracting the dropped copies leaves entry 5 at count 0 (or
+    below), which must not make the in-memory statement fail before Python falls back."""
+    row = _row("https://a.example/x.jpg", "red car", [0], "shard-000")
+    files = [
+        write_rows(tmp_path / "a.parquet", [row]),
+        write_rows(tmp_path / "b.parquet", [{**row, "shard": "shard-001", "entry_ids": [0, 5]}]),
+        write_rows(tmp_path / "c.parquet", [{**row, "shard": "shard-002", "entry_ids": [0, 5]}]),
+    ]
+    for order in (files, files[::-1], [files[1], files[0], files[2]]):
+        for plan in ("in-memory", "streaming"):
+            with pytest.raises(BalanceError, match="different --metadata"):
+                balance(
+                    order, t=0.5, out=tmp_path / "o", dry_run=True, dry_run_plan=plan, metadata=None
+                )
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_dry_run_plan(tmp_path: Path) -> None:
+    zipf_pool(tmp_path / "in", images=100, entries=10)
+    runner = CliRunner()
+    args = ["balance", str(tmp_path / "in"), "--t", "5", "--dry-run", "--out", str(tmp_path / "o")]
+    ok = runner.invoke(app, [*args, "--dry-run-plan", "in-memory"])
+    assert ok.exit_code == 0, ok.output
+    assert "(in-memory dry run)" in ok.output
+    streaming = runner.invoke(app, [*args, "--dry-run-plan", "streaming"])
+    assert "(streaming dry run)" in streaming.output
+    worldwide = runner.invoke(
+        app, ["balance", str(tmp_path / "in"), "--worldwide", "--dry-run-plan", "in-memory"]
+    )
+    assert worldwide.exit_code != 0
+    assert "--worldwide streams" in worldwide.output
 
 
 def test_auto_picks_in_memory_when_the_estimate_fits(
