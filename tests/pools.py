@@ -52,6 +52,24 @@ def uuid_of(url: str) -> str:
     return hashlib.sha224(url.encode()).hexdigest()[:24]
 
 
+def pair_row(
+    url: str, text: str, entry_ids: list[int], shard: str = "shard-000", **columns
+) -> dict:
+    """One row in the extract columns for a hand-written pool; `columns` override the defaults."""
+    return {
+        "uuid": uuid_of(url),
+        "url": url,
+        "text": text,
+        "text_key": "alt",
+        "lang": "en",
+        "lang_score": 0.9,
+        "entry_ids": entry_ids,
+        "page_url": f"{url}.html",
+        "shard": shard,
+        **columns,
+    }
+
+
 def zipf_pool(
     folder: Path,
     *,

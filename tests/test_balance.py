@@ -18,7 +18,14 @@ from metaclip_sql import sampling, sqlrunner
 from metaclip_sql.balance import BalanceError, balance
 from metaclip_sql.cli import app
 from metaclip_sql.schema import pair_key
-from tests.pools import Pool, copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
+from tests.pools import (
+    Pool,
+    copies_half_without_pair_key,
+    pair_row,
+    uuid_of,
+    write_rows,
+    zipf_pool,
+)
 
 T = 60
 #: sampling.draw(0, pair_key("0123456789abcdef01234567", "a red car")), computed once: a change
@@ -387,17 +394,7 @@ def _one_file_pool(tmp_path: Path) -> Path:
 def test_shards_that_disagree_on_a_pairs_entries_are_named(tmp_path: Path) -> None:
     """The same (uuid, text) with an extra entry id in a later shard (matched against another
     metadata list): a clear error in both modes, not an index error in the sample step."""
-    row = {
-        "uuid": uuid_of("https://a.example/x.jpg"),
-        "url": "https://a.example/x.jpg",
-        "text": "red car",
-        "text_key": "alt",
-        "lang": "en",
-        "lang_score": 0.9,
-        "entry_ids": [0, 1],
-        "page_url": "https://a.example/",
-        "shard": "shard-000",
-    }
+    row = pair_row("https://a.example/x.jpg", "red car", [0, 1], page_url="https://a.example/")
     other = {**row, "uuid": uuid_of("https://a.example/y.jpg"), "url": "https://a.example/y.jpg"}
     first = write_rows(tmp_path / "a.parquet", [row, other])
     second = write_rows(

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from metaclip_sql import balance as balance_module
 from metaclip_sql.balance import BalanceError, BalanceResult, balance
 from metaclip_sql.cli import app
-from tests.pools import copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
+from tests.pools import copies_half_without_pair_key, pair_row, write_rows, zipf_pool
 
 
 def both_plans(inputs: list[Path], out: Path, **options) -> tuple[BalanceResult, BalanceResult]:
@@ -70,21 +70,8 @@ def test_copies_that_disagree_fall_back_to_the_streaming_steps(tmp_path: Path) -
     """Copies of one pair with different entry_ids (another metadata list) but no id beyond the
     others': the streaming steps keep the first copy by shard, so the in-memory result, which
     assumes copies agree, is not used."""
-    row = {
-        "uuid": uuid_of("https://a.example/x.jpg"),
-        "url": "https://a.example/x.jpg",
-        "text": "red car",
-        "text_key": "alt",
-        "lang": "en",
-        "lang_score": 0.9,
-        "entry_ids": [0, 1],
-        "page_url": "https://a.example/",
-        "shard": "shard-000",
-    }
-    others = [
-        {**row, "uuid": uuid_of(f"https://a.example/{i}.jpg"), "entry_ids": [i % 2]}
-        for i in range(6)
-    ]
+    row = pair_row("https://a.example/x.jpg", "red car", [0, 1])
+    others = [pair_row(f"https://a.example/{i}.jpg", "red car", [i % 2]) for i in range(6)]
     first = write_rows(tmp_path / "a.parquet", [row, *others])
     second = write_rows(tmp_path / "b.parquet", [{**row, "shard": "shard-001", "entry_ids": [0]}])
     options = {"t": 2, "seed": 5, "dry_run": True, "metadata": None}
@@ -97,29 +84,16 @@ def test_copies_that_disagree_fall_back_to_the_streaming_steps(tmp_path: Path) -
     )
 
 
-def _row(url: str, text: str, entry_ids: list[int], shard: str) -> dict:
-    return {
-        "uuid": uuid_of(url),
-        "url": url,
-        "text": text,
-        "text_key": "alt",
-        "lang": "en",
-        "lang_score": 0.9,
-        "entry_ids": entry_ids,
-        "page_url": f"{url}.html",
-        "shard": shard,
-    }
-
-
 def test_in_memory_equals_streaming_with_many_copies_and_copies_in_one_file(
     tmp_path: Path,
 ) -> None:
     """A pair seen four times over three files, one twice in the same file, among others."""
     rows = [
-        _row(f"https://a.example/{i}.jpg", f"text {i}", [i % 4, 4 + i % 3], "s0") for i in range(40)
+        pair_row(f"https://a.example/{i}.jpg", f"text {i}", [i % 4, 4 + i % 3], "s0")
+        for i in range(40)
     ]
-    four = _row("https://a.example/four.jpg", "four", [0, 5], "s0")
-    twice = _row("https://a.example/twice.jpg", "twice", [1], "s1")
+    four = pair_row("https://a.example/four.jpg", "four", [0, 5], "s0")
+    twice = pair_row("https://a.example/twice.jpg", "twice", [1], "s1")
     a = write_rows(tmp_path / "a.parquet", [*rows[:20], four, twice, {**twice, "page_url": "p2"}])
     b = write_rows(tmp_path / "b.parquet", [*rows[20:], {**four, "shard": "s1"}])
     c = write_rows(tmp_path / "c.parquet", [{**four, "shard": "s2"}, {**four, "shard": "s3"}])
@@ -134,7 +108,7 @@ def test_disagreeing_copies_with_an_id_seen_nowhere_else_give_the_streaming_erro
 ) -> None:
     """Copies [0] and [0, 5] twice: subtracting the dropped copies leaves entry 5 at count 0 (or
     below), which must not make the in-memory statement fail before Python falls back."""
-    row = _row("https://a.example/x.jpg", "red car", [0], "shard-000")
+    row = pair_row("https://a.example/x.jpg", "red car", [0], "shard-000")
     files = [
         write_rows(tmp_path / "a.parquet", [row]),
         write_rows(tmp_path / "b.parquet", [{**row, "shard": "shard-001", "entry_ids": [0, 5]}]),
@@ -221,19 +195,7 @@ def test_in_memory_on_request_only_where_it_applies(tmp_path: Path) -> None:
 
 
 def test_empty_candidates_give_the_same_message_in_memory(tmp_path: Path) -> None:
-    rows = [
-        {
-            "uuid": uuid_of("https://a.example/x.jpg"),
-            "url": "https://a.example/x.jpg",
-            "text": "no match here",
-            "text_key": "alt",
-            "lang": "en",
-            "lang_score": 0.9,
-            "entry_ids": [],
-            "page_url": "https://a.example/",
-            "shard": "shard-000",
-        }
-    ]
+    rows = [pair_row("https://a.example/x.jpg", "no match here", [])]
     path = write_rows(tmp_path / "a.parquet", rows)
     with pytest.raises(BalanceError, match="no candidate pairs"):
         balance([path], t=5, out=tmp_path / "o", dry_run=True, dry_run_plan="in-memory")
