@@ -56,7 +56,7 @@ class PairsFiles(NamedTuple):
     """What check_pairs_files read in the inputs' footers."""
 
     rows: int
-    without_key: frozenset[Path]  # files with no pair_key column (written before it existed)
+    without_key: frozenset[Path]  # files with no pair_key column, or NULLs in it
     entry_values: int = 0  # values in the entry_ids lists (for the in-memory plan's estimate)
 
 
@@ -111,7 +111,8 @@ def pair_key_note(counts: dict[str, int]) -> list[str]:
         return []
     return [
         f"note: {missing:,} input file(s) have no pair_key column (written before metaclip-sql "
-        "0.2): it was computed per row, which is slower; re-extract them to store it"
+        "0.2) or NULLs in it: it was computed per row, which is slower; re-extract them to "
+        "store it"
     ]
 
 
@@ -417,11 +418,24 @@ def check_pairs_files(files: Sequence[Path]) -> PairsFiles:
             raise BalanceError(f"{path}: not an extract output: {problem}")
         rows += meta.num_rows
         values += _entry_values(meta)
-        if "pair_key" not in schema.names:
+        if "pair_key" not in schema.names or _has_nulls(meta, "pair_key"):
             without_key.add(path)
     if rows == 0:
         raise BalanceError(f"empty input: {len(files)} Parquet file(s) with no rows")
     return PairsFiles(rows, frozenset(without_key), values)
+
+
+def _has_nulls(meta: pq.FileMetaData, column: str) -> bool:
+    """Whether the footer's statistics count a NULL in `column` (a file whose stored pair_key has
+    NULLs gets its key computed, like a file without one). Writers that keep no null counts
+    cannot be told apart here."""
+    index = [i for i in range(meta.num_columns) if meta.schema.column(i).path == column]
+    for g in range(meta.num_row_groups):
+        for i in index:
+            stats = meta.row_group(g).column(i).statistics
+            if stats is not None and stats.has_null_count and stats.null_count > 0:
+                return True
+    return False
 
 
 def _entry_values(meta: pq.FileMetaData) -> int:

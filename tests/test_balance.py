@@ -277,6 +277,26 @@ def test_files_without_pair_key_balance_the_same(pool: Pool, balanced, tmp_path:
     assert read_curated(result.files["curated"]) == read_curated(balanced.files["curated"])
 
 
+def test_a_stored_pair_key_with_nulls_is_computed_instead(
+    pool: Pool, balanced, tmp_path: Path
+) -> None:
+    """A writer that left some keys NULL: that file's keys are computed (its footer counts the
+    NULLs), so its rows are deduplicated and drawn like the rest."""
+    files = []
+    for index, f in enumerate(pool.files):
+        table = pq.read_table(f)
+        if index == 0:
+            keys = table.column("pair_key").to_pylist()
+            keys[::2] = [None] * len(keys[::2])
+            column = pa.array(keys, table.schema.field("pair_key").type)
+            table = table.set_column(table.schema.get_field_index("pair_key"), "pair_key", column)
+        pq.write_table(table, tmp_path / f.name)
+        files.append(tmp_path / f.name)
+    result = balance(files, t=T, out=tmp_path / "out", seed=7)
+    assert result.counts == {**balanced.counts, "files_without_pair_key": 1}
+    assert read_curated(result.files["curated"]) == read_curated(balanced.files["curated"])
+
+
 def test_pair_key_without_the_uuid_annotation_balances_the_same(
     pool: Pool, balanced, tmp_path: Path
 ) -> None:
