@@ -58,10 +58,21 @@ def _usage_error(message: str) -> None:
 
 @app.command()
 def extract(
-    inputs: list[str] = typer.Argument(
-        ...,
+    inputs: list[str] | None = typer.Argument(
+        None,
         help="WARC/WAT shards: files, directories or globs; or URLs (s3://, gs://, https://), "
         "folders of them ending in / and globs.",
+    ),
+    inputs_from: list[str] | None = typer.Option(
+        None,
+        "--inputs-from",
+        help="A file (or URL) listing inputs, one a line; gzip is read as such, e.g. Common "
+        "Crawl's wat.paths.gz.",
+    ),
+    inputs_base: str | None = typer.Option(
+        None,
+        "--inputs-base",
+        help="Prefix for relative lines of --inputs-from, e.g. https://data.commoncrawl.org/",
     ),
     out: str = typer.Option(
         "matched", "--out", "-o", help="Output directory, or a URL prefix (s3://bucket/matched)."
@@ -103,11 +114,18 @@ def extract(
     from metaclip_sql.extract import ExtractOptions
     from metaclip_sql.lid import parse_lang_option
     from metaclip_sql.progress import ShardProgress
-    from metaclip_sql.run_extract import expand_inputs, run_extract
+    from metaclip_sql.run_extract import expand_inputs, read_input_list, run_extract
     from metaclip_sql.storage import as_target
 
     if distributor == "local" and ray_address is not None:
         _usage_error("--ray-address needs --distributor ray")
+    if not inputs and not inputs_from:
+        _usage_error("give shards, or --inputs-from a file listing them")
+    if inputs_base is not None and not inputs_from:
+        _usage_error("--inputs-base needs --inputs-from")
+    listed = [
+        x for listing in inputs_from or () for x in _or_exit(read_input_list, listing, inputs_base)
+    ]
     options = ExtractOptions(
         out_dir=as_target(out),
         langs=_or_exit(parse_lang_option, lang),
@@ -115,7 +133,7 @@ def extract(
         overwrite=overwrite,
         page_timeout=page_timeout,
     )
-    shards = _or_exit(expand_inputs, inputs)
+    shards = _or_exit(expand_inputs, [*(inputs or ()), *listed])
     with ShardProgress(len(shards)) as progress:
         summary = _or_exit(
             run_extract,

@@ -7,6 +7,7 @@ shards to a distributor and adds up the shards' counts. This is what the CLI and
 from __future__ import annotations
 
 import glob
+import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -53,6 +54,32 @@ class ExtractSummary:
     @property
     def skipped(self) -> list[ShardStats]:
         return [s for s in self.shards if s.status == "skipped"]
+
+
+def read_input_list(listing: str | Path, base: str | None = None) -> list[str]:
+    """The inputs a list file names, one a line; blank lines and `#` comments are skipped and a
+    gzip file is read as such, so Common Crawl's `wat.paths.gz` works as downloaded. Relative
+    lines are joined to `base` (e.g. https://data.commoncrawl.org/) when it is given. The list
+    may be a URL too. For snapshot-sized runs: 90,000 shard URLs do not fit on a command line."""
+    try:
+        with storage.open_input(as_target(listing)) as stream:
+            raw = stream.read()
+    except OSError as exc:
+        raise InputError(f"--inputs-from {listing}: {exc.strerror or exc}") from None
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    lines = [line.strip() for line in raw.decode("utf-8").splitlines()]
+    entries = [line for line in lines if line and not line.startswith("#")]
+    if not entries:
+        raise InputError(f"--inputs-from {listing}: names no input")
+    return [_joined(base, entry) for entry in entries] if base else entries
+
+
+def _joined(base: str, entry: str) -> str:
+    """`entry` under `base` unless it is absolute already (a URL, or a path from /)."""
+    if "://" in entry or entry.startswith("/"):
+        return entry
+    return str(storage.join(as_target(base), entry.lstrip("/")))
 
 
 def expand_inputs(inputs: Sequence[str | Path]) -> list[Target]:

@@ -18,7 +18,7 @@ from metaclip_sql.cli import app
 from metaclip_sql.extract import ExtractOptions, extract_shard, read_stats
 from metaclip_sql.lid import LanguageId
 from metaclip_sql.matching import Matcher
-from metaclip_sql.run_extract import InputError, expand_inputs, run_extract
+from metaclip_sql.run_extract import InputError, expand_inputs, read_input_list, run_extract
 from metaclip_sql.sample import Response, write_warc
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 from tests.conftest import REAL_PAGES, WHIRLWIND, require
@@ -290,6 +290,33 @@ def test_cli_extract_prints_summary_and_duckdb_reads_output(tmp_path: Path, meta
     assert count == 2
     bad = CliRunner().invoke(app, ["extract", str(tmp_path / "missing.warc.gz"), "--out", str(out)])
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_input_list_like_common_crawls_paths_file(tmp_path: Path, metadata_file) -> None:
+    """wat.paths.gz style: gzip, relative lines, plus a comment, a blank line and an absolute
+    path; the CLI runs the listed shards exactly as if they were given as arguments."""
+    shards = _sample_shards(tmp_path)
+    listing = tmp_path / "warc.paths.gz"
+    lines = ["# sample", shards[0].name, "", str(shards[1])]
+    listing.write_bytes(gzip.compress("\n".join(lines).encode()))
+    base = f"{shards[0].parent}/"
+    assert read_input_list(listing, base) == [str(shards[0]), str(shards[1])]
+    assert read_input_list(listing) == [shards[0].name, str(shards[1])]
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--metadata", str(metadata_file(["dog"]))]
+    listed = CliRunner().invoke(
+        app, ["extract", "--inputs-from", str(listing), "--inputs-base", base, *args]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert "2 shards (0 failed" in listed.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{s.name}.parquet" for s in shards)
+    (tmp_path / "empty.txt").write_text("# nothing\n\n")
+    with pytest.raises(InputError, match="names no input"):
+        read_input_list(tmp_path / "empty.txt")
+    missing = CliRunner().invoke(app, ["extract", "--inputs-from", str(tmp_path / "nope.txt")])
+    assert missing.exit_code == 2 and "--inputs-from" in missing.output
+    nothing = CliRunner().invoke(app, ["extract", "--out", str(out)])
+    assert nothing.exit_code == 2 and "--inputs-from" in nothing.output
 
 
 def _raw_response(http_head: str, payload: bytes, url: str = "https://x.org/p") -> bytes:
