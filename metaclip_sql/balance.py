@@ -57,7 +57,7 @@ class PairsFiles(NamedTuple):
 
     rows: int
     without_key: frozenset[Path]  # files with no pair_key column, or NULLs in it
-    entry_values: int = 0  # values in the entry_ids lists (for the in-memory plan's estimate)
+    entry_values: int  # values in the entry_ids lists (for the in-memory plan's estimate)
 
 
 class BalanceError(ValueError):
@@ -275,12 +275,8 @@ def _count_pool(
 ) -> tuple[int, bool]:
     """Dedup and count, and in an in-memory dry run also decide: (duplicate rows dropped,
     whether the in-memory plan did it)."""
-    if (
-        run.dry_run
-        and unit == "pair"
-        and t is not None
-        and _use_in_memory(steps.con, checked, plan)
-    ):
+    if _in_memory_applies(run.dry_run, unit, t) and _use_in_memory(steps.con, checked, plan):
+        assert t is not None  # _in_memory_applies checked it
         duplicates = _dry_run_in_memory(steps, t)
         if duplicates is not None:
             return duplicates, True
@@ -357,11 +353,16 @@ def _check_options(t: float | None, p: float | None, unit: str) -> None:
         raise BalanceError(f"--unit must be one of {', '.join(UNITS)}, got {unit!r}")
 
 
+def _in_memory_applies(dry_run: bool, unit: str, t: float | None) -> bool:
+    """015 computes a --unit pair dry run's kept total for a given t (not --p, not a full run)."""
+    return dry_run and unit == "pair" and t is not None
+
+
 def _check_plan(plan: str, dry_run: bool, distributor: str, unit: str, t: float | None) -> None:
     if plan not in DRY_RUN_PLANS:
         raise BalanceError(f"--dry-run-plan must be one of {', '.join(DRY_RUN_PLANS)}")
     if plan == "in-memory" and not (
-        dry_run and distributor == "local" and unit == "pair" and t is not None
+        distributor == "local" and _in_memory_applies(dry_run, unit, t)
     ):
         raise BalanceError(
             "--dry-run-plan in-memory works with --dry-run, --unit pair, --t and the local "

@@ -336,7 +336,7 @@ def _map_task(plan: _Plan, index: int, files: list[Path]) -> _MapResult:
 
 
 def _count_task(plan: _Plan, part: int) -> _PartitionResult:
-    """Dedup and count one partition: local's 010 and 020, over rows that meet only here."""
+    """Dedup and count one partition: local's 009, 010 and 020, over rows that meet only here."""
     with _task_connection(plan, f"count-{part}") as con:
         _partition_view(con, plan, part)
         _sql(con, "009_candidates.sql")

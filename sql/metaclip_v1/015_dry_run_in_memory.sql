@@ -24,9 +24,9 @@
 -- this result and runs the streaming steps, which keep the first copy by shard and name it.
 -- Copies are compared by a 64-bit hash of their lists (min/max over the lists themselves took
 -- 3.0 CPU seconds for this group-by on 50M texts, against 1.5); two different lists of one
--- pair hashing alike is a 1 in 2^64 event. Until
--- Python looks, a disagreeing pool must not fail: the lookup is built over every id seen, so
--- no bit or count is read past its end whatever the subtraction left.
+-- pair hashing alike is a 1 in 2^64 event. Until Python looks, a disagreeing pool must not
+-- fail: the lookup is built over every id seen, so no bit or count is read past its end
+-- whatever the subtraction left.
 
 CREATE OR REPLACE TEMP TABLE dry_run_totals AS
 WITH
