@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from duckdb import ColumnExpression, ConstantExpression
 
-from metaclip_sql import __version__, sqlrunner
+from metaclip_sql import __version__, entry_slots, sqlrunner
 from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
 from metaclip_sql.pool import pair_rows
 from metaclip_sql.schema import PAIRS_SCHEMA, REQUIRED_COLUMNS
@@ -58,6 +58,7 @@ class PairsFiles(NamedTuple):
     rows: int
     without_key: frozenset[Path]  # files with no pair_key column, or NULLs in it
     entry_values: int  # values in the entry_ids lists (for the in-memory plan's estimate)
+    entry_modulus: int = entry_slots.NO_BOUND_MODULUS  # for metaclip_entry_slot (entry_slots.py)
 
 
 class BalanceError(ValueError):
@@ -232,7 +233,10 @@ def _balance(
     steps = _Steps(con)
     started = time.perf_counter()
     sqlrunner.run(con, COMMON_SQL)
-    steps.run("000_params.sql", langs=parse_langs(lang), seed=seed)
+    steps.run(
+        "000_params.sql", langs=parse_langs(lang), seed=seed, entry_modulus=checked.entry_modulus
+    )
+    entry_slots.use_entry_slots(con, checked.entry_modulus, _memory_limit_bytes(con))
     _define_inputs(con, files, checked.without_key, valid_files, entries)
     if valid_files:
         steps.run("005_valid_ids.sql")
@@ -328,9 +332,7 @@ _DECIMAL_PREFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P"
 
 def _memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
     """DuckDB's memory_limit setting ('18.6 GiB', '2.0 GB', ...) in bytes."""
-    settings = con.table_function("duckdb_settings", [])
-    row = settings.filter(ColumnExpression("name") == ConstantExpression("memory_limit"))
-    value = str(row.select(ColumnExpression("value")).fetchall()[0][0])
+    value = entry_slots.setting(con, "memory_limit")
     match = re.fullmatch(r"\s*([\d.]+)\s*([KMGTP]?)(i?)B?\s*", value)
     if not match:
         return 0
@@ -404,8 +406,8 @@ def _resolve_paths(items: Iterable[str | Path], what: str) -> list[Path]:
 
 def check_pairs_files(files: Sequence[Path]) -> PairsFiles:
     """Fail on the first file that is not Parquet in the extract schema; return the total rows,
-    the files without a pair_key column and the number of entry ids."""
-    rows, values, without_key = 0, 0, set()
+    the files without a pair_key column, the number of entry ids and their modulus."""
+    rows, values, without_key, bounds = 0, 0, set(), []
     for path in files:
         try:
             meta = pq.ParquetFile(path).metadata
@@ -419,11 +421,12 @@ def check_pairs_files(files: Sequence[Path]) -> PairsFiles:
             raise BalanceError(f"{path}: not an extract output: {problem}")
         rows += meta.num_rows
         values += _entry_values(meta)
+        bounds.append(entry_slots.entry_id_bound(meta))
         if "pair_key" not in schema.names or _has_nulls(meta, "pair_key"):
             without_key.add(path)
     if rows == 0:
         raise BalanceError(f"empty input: {len(files)} Parquet file(s) with no rows")
-    return PairsFiles(rows, frozenset(without_key), values)
+    return PairsFiles(rows, frozenset(without_key), values, entry_slots.entry_modulus(bounds))
 
 
 def _has_nulls(meta: pq.FileMetaData, column: str) -> bool:

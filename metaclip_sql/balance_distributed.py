@@ -39,6 +39,7 @@ import duckdb
 import pyarrow as pa
 
 from metaclip_sql import balance as local
+from metaclip_sql import entry_slots
 from metaclip_sql.balance import BalanceError, BalanceResult
 from metaclip_sql.schema import PAIRS_SCHEMA
 
@@ -79,6 +80,7 @@ class _Plan:
     memory_limit: str | None
     valid_files: list[Path]
     without_key: frozenset[Path]  # input files with no pair_key column (it is computed)
+    entry_modulus: int  # for metaclip_entry_slot (entry_slots.py), from the inputs' footers
     dry_run: bool
     curated_dir: Path
     faults: tuple[Fault, ...] = ()
@@ -154,6 +156,7 @@ def balance_ray(
                 memory_limit=memory_limit,
                 valid_files=valid_files,
                 without_key=checked.without_key,
+                entry_modulus=checked.entry_modulus,
                 dry_run=dry_run,
                 curated_dir=run.temp("curated"),
                 faults=tuple(faults),
@@ -384,7 +387,14 @@ def _task_connection(plan: _Plan, name: str) -> Iterator[duckdb.DuckDBPyConnecti
     con = local._connect(spill, plan.memory_limit, plan.threads)
     try:
         local.sqlrunner.run(con, local.COMMON_SQL)
-        _sql(con, "000_params.sql", langs=plan.langs, seed=plan.seed)
+        _sql(
+            con,
+            "000_params.sql",
+            langs=plan.langs,
+            seed=plan.seed,
+            entry_modulus=plan.entry_modulus,
+        )
+        entry_slots.use_entry_slots(con, plan.entry_modulus, local._memory_limit_bytes(con))
         yield con
     finally:
         con.close()

@@ -54,12 +54,12 @@ duplicated AS MATERIALIZED (
 ),
 seen AS (
     SELECT entry_id, count(*) AS n
-    FROM (SELECT unnest(entry_ids) AS entry_id FROM candidate_rows)
+    FROM (SELECT metaclip_entry_slot(unnest(entry_ids)) AS entry_id FROM candidate_rows)
     GROUP BY entry_id
 ),
 dropped AS (
     SELECT entry_id, sum(extra) AS n
-    FROM (SELECT unnest(entry_ids) AS entry_id, extra FROM duplicated)
+    FROM (SELECT metaclip_entry_slot(unnest(entry_ids)) AS entry_id, extra FROM duplicated)
     GROUP BY entry_id
 ),
 per_entry AS MATERIALIZED (

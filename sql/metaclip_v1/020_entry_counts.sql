@@ -14,7 +14,10 @@ WITH seen AS (
         entry_id,
         count(*) AS n,
         count(*) FILTER (WHERE entry_id = first_id) AS firsts
-    FROM (SELECT unnest(entry_ids) AS entry_id, entry_ids[1] AS first_id FROM candidates)
+    FROM (
+        SELECT metaclip_entry_slot(unnest(entry_ids)) AS entry_id, entry_ids[1] AS first_id
+        FROM candidates
+    )
     GROUP BY entry_id
 ),
 dropped AS (
@@ -22,7 +25,10 @@ dropped AS (
         entry_id,
         count(*) AS n,
         count(*) FILTER (WHERE entry_id = first_id) AS firsts
-    FROM (SELECT unnest(entry_ids) AS entry_id, entry_ids[1] AS first_id FROM duplicate_rows)
+    FROM (
+        SELECT metaclip_entry_slot(unnest(entry_ids)) AS entry_id, entry_ids[1] AS first_id
+        FROM duplicate_rows
+    )
     GROUP BY entry_id
 ),
 per_entry AS MATERIALIZED (

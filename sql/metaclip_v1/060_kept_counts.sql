@@ -10,7 +10,10 @@ WITH per_entry AS MATERIALIZED (
         entry_id,
         count(*) AS kept,
         count(*) FILTER (WHERE entry_id = first_id) AS firsts
-    FROM (SELECT unnest(entry_ids) AS entry_id, entry_ids[1] AS first_id FROM kept_rows)
+    FROM (
+        SELECT metaclip_entry_slot(unnest(entry_ids)) AS entry_id, entry_ids[1] AS first_id
+        FROM kept_rows
+    )
     GROUP BY entry_id
 )
 SELECT entry_id::INTEGER AS entry_id, kept::BIGINT AS kept FROM per_entry
