@@ -3,7 +3,7 @@
 -- stands for 010, 020, 024, 040 and 055; 030 still runs after it, on its entry_counts.
 -- Inputs:  candidates (009_candidates.sql), balance_params (keep_state), $t (DOUBLE > 0),
 --          metaclip_prob_lookup and metaclip_kept (007_keep_rule.sql),
---          metaclip_with_u (sql/common/draws.sql)
+--          metaclip_with_u (sql/common/draws.sql), metaclip_entry_slot (000_params.sql)
 -- Output:  dry_run_totals (table: entry_id, count): per entry id >= 0, its count over distinct
 --          pairs (only entries matched at least once); -1 the number of pairs; -2 the number of
 --          kept pairs; -3 the candidate rows dropped as duplicates; -4 the duplicated pairs

@@ -1,5 +1,6 @@
 -- Step 2: how many candidate texts match each entry, over the whole pool after dedup.
--- Inputs:  candidates, duplicate_rows (from 010_pairs.sql)
+-- Inputs:  candidates, duplicate_rows (from 010_pairs.sql),
+--          metaclip_entry_slot (000_params.sql: ids grouped so that DuckDB counts into an array)
 -- Output:  match_counts (table: entry_id, count; entry_id -1 holds the number of pairs)
 --          entry_counts (table: entry_id INTEGER, count BIGINT, only entries matched at least once)
 -- Grain:   one row per entry.

@@ -1,5 +1,6 @@
 -- Step 6: how many kept pairs match each entry.
--- Inputs:  kept_rows (view over the curated.parquet just written)
+-- Inputs:  kept_rows (view over the curated.parquet just written),
+--          metaclip_entry_slot (000_params.sql)
 -- Output:  kept_counts (table: entry_id, kept; entry_id -1 holds the number of kept pairs,
 --          summed from `firsts` as in 020_entry_counts.sql)
 -- Grain:   one row per entry.
