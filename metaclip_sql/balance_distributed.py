@@ -298,14 +298,22 @@ class _Tasks:
         try:
             results = self.ray.get(refs)
         except self.ray.exceptions.RayTaskError as exc:
-            for ref in refs:
-                self.ray.cancel(ref, force=True)
+            self.cancel_unfinished(refs)
             cause = getattr(exc, "cause", None) or exc
             raise BalanceError(f"{stage} task failed: {local._one_line(str(cause))}") from exc
         except self.ray.exceptions.RayError as exc:
             raise BalanceError(f"{stage} task lost: {local._one_line(str(exc))}") from exc
         self.seconds[stage] = time.perf_counter() - started
         return results
+
+    def cancel_unfinished(self, refs: list[Any]) -> None:
+        """Stop the stage's other tasks once one failed for good. Finished ones, the failed task
+        among them, are left alone: Ray 2.60 can abort the driver when a task is cancelled while
+        its failure is still being recorded ("Tried to complete task that was not pending", a
+        race of the kind ray-project/ray#54798 fixed for retries); CI hit it once."""
+        _, unfinished = self.ray.wait(refs, num_returns=len(refs), timeout=0)
+        for ref in unfinished:
+            self.ray.cancel(ref, force=True)
 
 
 def _groups(files: list[Path], tasks: int) -> list[list[Path]]:

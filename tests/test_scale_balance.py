@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from metaclip_sql.balance import BalanceError, BalanceResult, balance
-from metaclip_sql.balance_distributed import Fault, balance_ray
+from metaclip_sql.balance_distributed import Fault, _Tasks, balance_ray
 from metaclip_sql.cli import app
 from tests.pools import Pool, zipf_pool
 
@@ -151,6 +151,27 @@ def test_a_task_failing_for_good_leaves_nothing(pool: Pool, tmp_path: Path) -> N
             faults=[Fault("sample", 1, "raise", tmp_path / "marker")],
         )
     assert not out.exists(), "nothing half-written is visible"
+
+
+def test_after_a_failure_only_unfinished_tasks_are_cancelled() -> None:
+    """Cancelling the task whose failure Ray is still recording aborted the driver once."""
+
+    class FakeRay:
+        def __init__(self) -> None:
+            self.cancelled: list[str] = []
+
+        def wait(self, refs, num_returns, timeout):
+            assert (num_returns, timeout) == (len(refs), 0)
+            return [r for r in refs if r.startswith("done")], [
+                r for r in refs if not r.startswith("done")
+            ]
+
+        def cancel(self, ref, force):
+            self.cancelled.append(ref)
+
+    fake = FakeRay()
+    _Tasks(fake, plan=None, max_retries=0).cancel_unfinished(["done-failed", "running", "done-ok"])
+    assert fake.cancelled == ["running"]
 
 
 def test_without_ray_the_error_says_what_to_install(
