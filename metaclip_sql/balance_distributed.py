@@ -311,9 +311,12 @@ class _Tasks:
         among them, are left alone: Ray 2.60 can abort the driver when a task is cancelled while
         its failure is still being recorded ("Tried to complete task that was not pending", a
         race of the kind ray-project/ray#54798 fixed for retries); CI hit it once."""
-        _, unfinished = self.ray.wait(refs, num_returns=len(refs), timeout=0)
-        for ref in unfinished:
-            self.ray.cancel(ref, force=True)
+        try:
+            _, unfinished = self.ray.wait(refs, num_returns=len(refs), timeout=0, fetch_local=False)
+            for ref in unfinished:
+                self.ray.cancel(ref, force=True)
+        except self.ray.exceptions.RayError:
+            pass  # the task's own error is the one to report
 
 
 def _groups(files: list[Path], tasks: int) -> list[list[Path]]:

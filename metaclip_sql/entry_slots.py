@@ -17,13 +17,15 @@ import duckdb
 import pyarrow.parquet as pq
 from duckdb import ColumnExpression, ConstantExpression
 
-#: Used when a file's footer has no statistics for the ids: above any INTEGER, so the modulo is
-#: the identity and the count falls back to a hash table.
-NO_BOUND_MODULUS = 1 << 31
-#: The largest array DuckDB is allowed: 2^22 slots, about 70 MB per thread for 020's two counts.
+#: Used when a file's footer has no statistics for the ids: above every INTEGER, -2^31 included,
+#: so the modulo is the identity and the count falls back to a hash table.
+NO_BOUND_MODULUS = 1 << 32
+#: The largest array DuckDB is allowed: 2^22 slots.
 MAX_SLOT_BITS = 22
-#: Bytes a slot may take (aggregate states and the group's flag), for the memory check.
-SLOT_BYTES = 32
+#: Bytes a slot takes: 020's two 8-byte counts and the group's flag, rounded up.
+SLOT_BYTES = 24
+#: Per-entry aggregates one statement may hold at once (015 and 020: `seen` and `dropped`).
+ARRAYS_AT_ONCE = 2
 
 
 def entry_id_bound(meta: pq.FileMetaData) -> int | None:
@@ -45,8 +47,10 @@ def entry_id_bound(meta: pq.FileMetaData) -> int | None:
 
 
 def _only_nulls(column: pq.ColumnChunkMetaData) -> bool:
-    """A column chunk whose footer proves it holds no id (every list empty or NULL)."""
+    """A column chunk whose footer proves it holds no id (no rows, or every list empty or NULL)."""
     stats = column.statistics
+    if column.num_values == 0:
+        return True
     return stats is not None and stats.has_null_count and stats.null_count == column.num_values
 
 
@@ -67,11 +71,12 @@ def slot_bits(modulus: int) -> int:
 
 
 def use_entry_slots(con: duckdb.DuckDBPyConnection, modulus: int, memory_limit: int) -> bool:
-    """Let DuckDB count per entry into an array when every thread's array fits in an eighth of
+    """Let DuckDB count per entry into an array when every thread's arrays fit in an eighth of
     the memory limit; returns whether it may."""
     bits = slot_bits(modulus)
     threads = int(setting(con, "threads"))
-    if bits > MAX_SLOT_BITS or threads * (SLOT_BYTES << bits) > memory_limit // 8:
+    arrays = threads * ARRAYS_AT_ONCE * (SLOT_BYTES << bits)
+    if bits > MAX_SLOT_BITS or arrays > memory_limit // 8:
         return False
     if bits > int(setting(con, "perfect_ht_threshold")):
         con.execute(f"SET perfect_ht_threshold = {bits}")

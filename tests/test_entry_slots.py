@@ -44,6 +44,8 @@ def test_the_bound_is_the_largest_id_in_the_footer(tmp_path: Path) -> None:
     assert entry_id_bound(pq.ParquetFile(path).metadata) == 500
     empty = write_rows(tmp_path / "b.parquet", [pair_row("https://a.example/4.jpg", "x", [])])
     assert entry_id_bound(pq.ParquetFile(empty).metadata) == 0
+    no_rows = write_rows(tmp_path / "c.parquet", [])
+    assert entry_id_bound(pq.ParquetFile(no_rows).metadata) == 0
     (bare,) = _without_statistics([path], tmp_path / "bare")
     assert entry_id_bound(pq.ParquetFile(bare).metadata) is None
 
@@ -62,6 +64,11 @@ def test_the_modulus_is_the_next_power_of_two_above_every_bound(
 def test_a_file_without_statistics_gives_no_bound() -> None:
     assert entry_modulus([5, None, 7]) == NO_BOUND_MODULUS
     assert slot_bits(NO_BOUND_MODULUS) > 30
+    edges = duckdb.execute(
+        "SELECT [x % $m FOR x IN [(-2147483648)::INTEGER, -1, 0, 2147483647]]",
+        {"m": NO_BOUND_MODULUS},
+    ).fetchone()[0]
+    assert edges == [-2147483648, -1, 0, 2147483647], "the identity on every INTEGER"
 
 
 def test_counts_group_by_an_array_only_when_it_fits() -> None:
@@ -84,13 +91,13 @@ def test_counts_group_by_an_array_only_when_it_fits() -> None:
     assert sorted(count.fetchall()) == [(3, 2), (499999, 1)]
     assert not use_entry_slots(con, NO_BOUND_MODULUS, 2 * 10**9)
     small = duckdb.connect(config={"threads": 4})
-    assert not use_entry_slots(small, 1 << 21, 100 * 10**6)
+    assert not use_entry_slots(small, 1 << 19, 100 * 10**6), "4 threads' arrays need 400 MB"
     assert setting(small, "perfect_ht_threshold") == "12"
 
 
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_a_pool_without_statistics_balances_the_same(tmp_path: Path, dry_run: bool) -> None:
-    """5,000 entries: a modulus of 8,192 needs 14 bits, above DuckDB's default of 12."""
+    """5,000 entries: a modulus of 8,192 needs 15 bits, above DuckDB's default of 12."""
     pool = zipf_pool(tmp_path / "in", images=3000, entries=5000, max_entries=6, dup_share=0.2)
     bare = _without_statistics(pool.files, tmp_path / "bare")
     assert balance_module.check_pairs_files(pool.files).entry_modulus == 8192

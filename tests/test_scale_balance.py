@@ -160,8 +160,8 @@ def test_after_a_failure_only_unfinished_tasks_are_cancelled() -> None:
         def __init__(self) -> None:
             self.cancelled: list[str] = []
 
-        def wait(self, refs, num_returns, timeout):
-            assert (num_returns, timeout) == (len(refs), 0)
+        def wait(self, refs, num_returns, timeout, fetch_local):
+            assert (num_returns, timeout, fetch_local) == (len(refs), 0, False)
             return [r for r in refs if r.startswith("done")], [
                 r for r in refs if not r.startswith("done")
             ]

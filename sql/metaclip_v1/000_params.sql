@@ -15,7 +15,7 @@
 -- That is the id itself (|id| < modulus), but DuckDB can bound it by the modulus, a constant,
 -- and with perfect_ht_threshold raised to match (Python does) counts into an array indexed by
 -- the id instead of a hash table: 1.5 against 4.7-5.3 CPU seconds for the 128M ids of 50M
--- texts. Python takes the modulus from the Parquet footers' statistics, or 2^31 (no array)
+-- texts. Python takes the modulus from the Parquet footers' statistics, or 2^32 (no array)
 -- when a file has none.
 
 SET VARIABLE metaclip_langs = $langs::VARCHAR[];
