@@ -64,10 +64,14 @@ def test_the_modulus_is_the_next_power_of_two_above_every_bound(
 def test_a_file_without_statistics_gives_no_bound() -> None:
     assert entry_modulus([5, None, 7]) == NO_BOUND_MODULUS
     assert slot_bits(NO_BOUND_MODULUS) > 30
-    edges = duckdb.execute(
-        "SELECT [x % $m FOR x IN [(-2147483648)::INTEGER, -1, 0, 2147483647]]",
-        {"m": NO_BOUND_MODULUS},
-    ).fetchone()[0]
+    ((edges,),) = (
+        duckdb.connect()
+        .execute(
+            "SELECT [x % $m FOR x IN [(-2147483648)::INTEGER, -1, 0, 2147483647]]",
+            {"m": NO_BOUND_MODULUS},
+        )
+        .fetchall()
+    )
     assert edges == [-2147483648, -1, 0, 2147483647], "the identity on every INTEGER"
 
 
