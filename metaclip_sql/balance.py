@@ -11,7 +11,6 @@ import glob
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -25,6 +24,7 @@ import pyarrow.parquet as pq
 from duckdb import ColumnExpression, ConstantExpression
 
 from metaclip_sql import __version__, entry_slots, sqlrunner
+from metaclip_sql.duckdb_settings import memory_limit_bytes
 from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
 from metaclip_sql.pool import pair_rows
 from metaclip_sql.schema import PAIRS_SCHEMA, REQUIRED_COLUMNS
@@ -236,7 +236,7 @@ def _balance(
     steps.run(
         "000_params.sql", langs=parse_langs(lang), seed=seed, entry_modulus=checked.entry_modulus
     )
-    entry_slots.use_entry_slots(con, checked.entry_modulus, _memory_limit_bytes(con))
+    entry_slots.use_entry_slots(con, checked.entry_modulus)
     _define_inputs(con, files, checked.without_key, valid_files, entries)
     if valid_files:
         steps.run("005_valid_ids.sql")
@@ -324,21 +324,7 @@ def _use_in_memory(con: duckdb.DuckDBPyConnection, checked: PairsFiles, plan: st
     if plan != "auto":
         return plan == "in-memory"
     need = IN_MEMORY_BYTES_PER_ROW * checked.rows + IN_MEMORY_BYTES_PER_ENTRY * checked.entry_values
-    return need <= _memory_limit_bytes(con) // 2
-
-
-_DECIMAL_PREFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
-
-
-def _memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
-    """DuckDB's memory_limit setting ('18.6 GiB', '2.0 GB', ...) in bytes."""
-    value = entry_slots.setting(con, "memory_limit")
-    match = re.fullmatch(r"\s*([\d.]+)\s*([KMGTP]?)(i?)B?\s*", value)
-    if not match:
-        return 0
-    number, prefix, binary = match.groups()
-    scale = 1024 ** "_KMGTP".index(prefix) if binary and prefix else _DECIMAL_PREFIXES[prefix]
-    return int(float(number) * scale)
+    return need <= memory_limit_bytes(con) // 2
 
 
 # --- options and inputs ------------------------------------------------------------------------

@@ -405,7 +405,7 @@ def _task_connection(plan: _Plan, name: str) -> Iterator[duckdb.DuckDBPyConnecti
             seed=plan.seed,
             entry_modulus=plan.entry_modulus,
         )
-        entry_slots.use_entry_slots(con, plan.entry_modulus, local._memory_limit_bytes(con))
+        entry_slots.use_entry_slots(con, plan.entry_modulus)
         yield con
     finally:
         con.close()

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 
 import duckdb
 import pyarrow.parquet as pq
-from duckdb import ColumnExpression, ConstantExpression
+
+from metaclip_sql.duckdb_settings import memory_limit_bytes, setting
 
 #: Used when a file's footer has no statistics for the ids: above every INTEGER, -2^31 included,
 #: so the modulo is the identity and the count falls back to a hash table.
@@ -70,21 +71,14 @@ def slot_bits(modulus: int) -> int:
     return modulus.bit_length() + 1
 
 
-def use_entry_slots(con: duckdb.DuckDBPyConnection, modulus: int, memory_limit: int) -> bool:
+def use_entry_slots(con: duckdb.DuckDBPyConnection, modulus: int) -> bool:
     """Let DuckDB count per entry into an array when every thread's arrays fit in an eighth of
     the memory limit; returns whether it may."""
     bits = slot_bits(modulus)
     threads = int(setting(con, "threads"))
     arrays = threads * ARRAYS_AT_ONCE * (SLOT_BYTES << bits)
-    if bits > MAX_SLOT_BITS or arrays > memory_limit // 8:
+    if bits > MAX_SLOT_BITS or arrays > memory_limit_bytes(con) // 8:
         return False
     if bits > int(setting(con, "perfect_ht_threshold")):
         con.execute(f"SET perfect_ht_threshold = {bits}")
     return True
-
-
-def setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    """One of DuckDB's settings, as duckdb_settings() shows it."""
-    rows = con.table_function("duckdb_settings", [])
-    row = rows.filter(ColumnExpression("name") == ConstantExpression(name))
-    return str(row.select(ColumnExpression("value")).fetchall()[0][0])

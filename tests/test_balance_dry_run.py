@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from metaclip_sql import balance as balance_module
 from metaclip_sql.balance import BalanceError, BalanceResult, balance
 from metaclip_sql.cli import app
+from metaclip_sql.duckdb_settings import memory_limit_bytes
 from tests.pools import copies_half_without_pair_key, pair_row, write_rows, zipf_pool
 
 
@@ -181,7 +182,7 @@ def test_memory_limit_in_bytes(setting: str, expected: int) -> None:
     import duckdb
 
     con = duckdb.connect(config={"memory_limit": setting})
-    assert balance_module._memory_limit_bytes(con) == pytest.approx(expected, rel=0.06)
+    assert memory_limit_bytes(con) == pytest.approx(expected, rel=0.06)
 
 
 def test_in_memory_on_request_only_where_it_applies(tmp_path: Path) -> None:

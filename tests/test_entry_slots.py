@@ -15,11 +15,11 @@ import pytest
 from metaclip_sql import balance as balance_module
 from metaclip_sql import sqlrunner
 from metaclip_sql.balance import balance
+from metaclip_sql.duckdb_settings import setting
 from metaclip_sql.entry_slots import (
     NO_BOUND_MODULUS,
     entry_id_bound,
     entry_modulus,
-    setting,
     slot_bits,
     use_entry_slots,
 )
@@ -89,13 +89,13 @@ def test_counts_group_by_an_array_only_when_it_fits() -> None:
         .aggregate("entry_id, count(*) AS n", "entry_id")
     )
     assert "PERFECT_HASH_GROUP_BY" not in count.explain().upper().replace(" ", "_")
-    assert use_entry_slots(con, 1 << 19, 2 * 10**9)
+    assert use_entry_slots(con, 1 << 19)
     assert setting(con, "perfect_ht_threshold") == str(slot_bits(1 << 19))
     assert "PERFECT_HASH_GROUP_BY" in count.explain().upper().replace(" ", "_")
     assert sorted(count.fetchall()) == [(3, 2), (499999, 1)]
-    assert not use_entry_slots(con, NO_BOUND_MODULUS, 2 * 10**9)
-    small = duckdb.connect(config={"threads": 4})
-    assert not use_entry_slots(small, 1 << 19, 100 * 10**6), "4 threads' arrays need 400 MB"
+    assert not use_entry_slots(con, NO_BOUND_MODULUS)
+    small = duckdb.connect(config={"threads": 4, "memory_limit": "100MB"})
+    assert not use_entry_slots(small, 1 << 19), "4 threads' arrays need 400 MB"
     assert setting(small, "perfect_ht_threshold") == "12"
 
 
