@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from duckdb import ColumnExpression, ConstantExpression
 
-from metaclip_sql import __version__, entry_slots, sqlrunner
+from metaclip_sql import __version__, entry_slots, sqlrunner, staging
 from metaclip_sql.duckdb_settings import memory_limit_bytes
 from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
 from metaclip_sql.pool import pair_rows
@@ -82,6 +82,7 @@ class BalanceResult:
     files: dict[str, str] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
     plan: str = "streaming"  # how the pool was read: streaming steps, or in-memory (dry run)
+    leftovers: list[str] = field(default_factory=list)  # killed runs' temporaries, removed
 
     @property
     def kept(self) -> int:
@@ -101,8 +102,14 @@ class BalanceResult:
             + (f" ({self.plan} dry run)" if self.dry_run else ""),
         ]
         lines += pair_key_note(c)
+        lines += leftovers_lines(self.leftovers, self.out)
         lines += [f"wrote {path}" for path in self.files.values()]
         return "\n".join(lines)
+
+
+def leftovers_lines(leftovers: list[str], out: Path) -> list[str]:
+    """A line for the summary when the run removed what killed earlier runs left in --out."""
+    return [staging.leftovers_note(leftovers, out)] if leftovers else []
 
 
 def pair_key_note(counts: dict[str, int]) -> list[str]:
@@ -207,6 +214,7 @@ def run_steps(
             result = steps(con, run)
         finally:
             con.close()
+        result.leftovers = run.leftovers
         result.manifest = manifest(result)
         result.files = run.commit(result.manifest)
         return result
@@ -633,7 +641,12 @@ def check_dropped_ids(con: duckdb.DuckDBPyConnection, dropped_top: int | None) -
 
 
 class _Run:
-    """Temporary names under --out, renamed into place only when every output is complete."""
+    """Temporary names under --out, renamed into place only when every output is complete.
+
+    The run holds `.balance-<tag>.lock` from before its first temporary name exists until the
+    last is gone: another run's cleanup leaves them alone while this one lives, and removes them
+    if it was killed (staging.py). `leftovers` names what killed runs had left, removed when
+    this run started."""
 
     def __init__(self, out: Path, dry_run: bool) -> None:
         self.out = out
@@ -641,14 +654,25 @@ class _Run:
         self.created_out = not out.exists()
         self.tag = f"{os.getpid()}-{time.time_ns()}"
         self._temps: list[Path] = []
+        self._held: staging.Held | None = None
+        self.leftovers: list[str] = []
+
+    def _start(self) -> None:
+        """Before the first temporary name: remove killed runs' leftovers, hold this run's lock."""
+        if self._held is None:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.leftovers = staging.remove_leftovers(self.out)
+            self._held = staging.hold(self.out / f".balance-{self.tag}.lock")
 
     def spill_dir(self) -> Path:
+        self._start()
         path = self.out / f".balance-spill-{self.tag}"
         path.mkdir(parents=True, exist_ok=True)
         self._temps.append(path)
         return path
 
     def temp(self, name: str) -> Path:
+        self._start()
         path = self.out / f".{name}.{self.tag}.tmp"
         if path not in self._temps:
             self._temps.append(path)
@@ -665,7 +689,12 @@ class _Run:
 
         `curated` is one file (`curated.parquet`) or a directory of parts (`curated`); the other
         form, left by an earlier run with the other distributor, is removed so one remains.
+        A concurrent run on the same --out commits before or after, never in between.
         """
+        with staging.commit_lock(self.out):
+            return self._commit(manifest, curated)
+
+    def _commit(self, manifest: dict[str, Any], curated: str) -> dict[str, str]:
         names = ["entry_counts.parquet"] + ([] if self.dry_run else [curated])
         manifest_path = self.final("manifest.json")
         manifest_path.unlink(missing_ok=True)
@@ -685,6 +714,9 @@ class _Run:
     def cleanup(self) -> None:
         for path in self._temps:
             _remove(path)
+        if self._held is not None:  # last: the temporaries are gone
+            self._held.release(remove=True)
+            self._held = None
         if self.created_out and self.out.is_dir() and not any(self.out.iterdir()):
             self.out.rmdir()
 

@@ -166,6 +166,7 @@ def balance_ray(
             result = _drive(con, tasks, run, plan, groups, checked.rows, entries, t, p, lang)
         finally:
             con.close()
+        result.leftovers = run.leftovers
         result.manifest = local._manifest(result, files, valid_files, metadata, entries)
         result.manifest |= _ray_record(plan, len(groups))
         result.files = run.commit(result.manifest, curated="curated")

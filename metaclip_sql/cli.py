@@ -169,6 +169,8 @@ def _print_extract_summary(summary, out: str) -> None:
     pages = totals["html_pages"] + totals["wat_pages"]
     if seconds > 0 and pages:
         typer.echo(f"  {seconds:.1f} shard-seconds, {pages / seconds:,.0f} pages/s per worker")
+    if summary.leftovers_note:
+        typer.echo(f"  {summary.leftovers_note}")
     for failed in summary.failed:
         typer.echo(f"failed: {failed.messages[-1] if failed.messages else failed.shard}", err=True)
 

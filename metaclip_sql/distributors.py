@@ -31,6 +31,7 @@ from metaclip_sql.heartbeat import Heartbeat
 from metaclip_sql.lang_metadata import LanguageMatchers
 from metaclip_sql.lid import LanguageId
 from metaclip_sql.matching import Matcher
+from metaclip_sql.staging import remove_if_free
 from metaclip_sql.storage import Target, base_name
 
 #: A shard is given up after this many skipped pages (each skip reruns the shard).
@@ -211,7 +212,7 @@ def _stop(run: _Running, options: ExtractOptions) -> None:
         run.process.kill()
     run.process.join()
     with contextlib.suppress(OSError):
-        temp_path(run.shard, options.out_dir, run.process.pid).unlink()
+        remove_if_free(temp_path(run.shard, options.out_dir, run.process.pid))
 
 
 def default_workers() -> int:
@@ -319,11 +320,12 @@ def _worker_context(ref) -> WorkerContext:
 
 
 def _remove_stale_temp(shard: Target, options: ExtractOptions) -> None:
-    """A retried shard's earlier attempt died with its worker; drop what it was writing."""
+    """A retried shard's earlier attempt died with its worker; drop what it was writing (not
+    what a live process writes: another run's, or a stale attempt still running elsewhere)."""
     folder = temp_path(shard, options.out_dir, 0).parent
     for tmp in folder.glob(f".{base_name(shard)}.parquet.*.tmp"):
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            remove_if_free(tmp)
 
 
 def _kill_once_hook() -> ProgressCallback | None:

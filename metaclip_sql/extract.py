@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from metaclip_sql import __version__
+from metaclip_sql import __version__, staging
 from metaclip_sql.heartbeat import Heartbeat
 from metaclip_sql.html import PageCounts, image_texts
 from metaclip_sql.lang_metadata import LanguageMatchers
@@ -92,7 +92,8 @@ def staging_dir(out_dir: Target) -> Path:
 
 
 def temp_path(shard: Target, out_dir: Target, pid: int) -> Path:
-    """The temporary name of the shard's output while process `pid` writes it."""
+    """The temporary name of the shard's output while process `pid` writes it (and holds it:
+    `staging.hold`; a killed run's is removed by the next run, `staging.remove_leftovers`)."""
     return staging_dir(out_dir) / f".{base_name(shard)}.parquet.{pid}.tmp"
 
 
@@ -149,8 +150,10 @@ def extract_shard(
         return stats
     staging_dir(options.out_dir).mkdir(parents=True, exist_ok=True)
     tmp = temp_path(shard, options.out_dir, os.getpid())
-    rows = _Rows(tmp)
+    lock = staging.hold(tmp)  # held while it is written: no run's cleanup removes it meanwhile
+    rows: _Rows | None = None
     try:
+        rows = _Rows(tmp)
         _fill(
             shard,
             options,
@@ -170,9 +173,11 @@ def extract_shard(
         _note(stats, None, str(exc))
     finally:
         if tmp.exists():
-            with contextlib.suppress(Exception):
-                rows.writer.close()
+            if rows is not None:
+                with contextlib.suppress(Exception):
+                    rows.writer.close()
             tmp.unlink()
+        lock.release()
     stats.seconds = round(time.monotonic() - started, 3)
     return stats
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import glob
 import gzip
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from metaclip_sql import storage
+from metaclip_sql import staging, storage
 from metaclip_sql.distributors import (
     ProgressCallback,
     WorkerContext,
@@ -20,7 +20,7 @@ from metaclip_sql.distributors import (
     run_local,
     run_ray,
 )
-from metaclip_sql.extract import ExtractOptions, ShardStats
+from metaclip_sql.extract import ExtractOptions, ShardStats, staging_dir
 from metaclip_sql.lang_metadata import LanguageMatchers, load_lang_map
 from metaclip_sql.lid import default_language_id
 from metaclip_sql.matching import Matcher
@@ -37,9 +37,20 @@ class InputError(ValueError):
 
 @dataclass
 class ExtractSummary:
-    """Per-shard stats and their totals; `failed` lists shards that produced no output."""
+    """Per-shard stats and their totals; `failed` lists shards that produced no output;
+    `leftovers` names the temporary files of killed earlier runs removed from `staging_folder`
+    (`--out`, or a local folder when it is remote) before the shards ran."""
 
     shards: list[ShardStats]
+    leftovers: list[str] = field(default_factory=list)
+    staging_folder: Path | None = None
+
+    @property
+    def leftovers_note(self) -> str | None:
+        """A line for the terminal when leftovers were removed."""
+        if not self.leftovers:
+            return None
+        return staging.leftovers_note(self.leftovers, self.staging_folder or "")
 
     @property
     def totals(self) -> dict[str, float]:
@@ -167,8 +178,10 @@ def run_extract(
     context = WorkerContext(matcher, default_language_id(), options)
     if isinstance(options.out_dir, Path):
         options.out_dir.mkdir(parents=True, exist_ok=True)
+    folder = staging_dir(options.out_dir)
+    leftovers = staging.remove_leftovers(folder)  # what killed runs left; a live run's stays
     if distributor == "ray":
         stats = run_ray(shards, context, workers, on_progress, ray_address, max_retries)
     else:
         stats = run_local(shards, context, min(workers, len(shards)), on_progress)
-    return ExtractSummary(stats)
+    return ExtractSummary(stats, leftovers, folder)

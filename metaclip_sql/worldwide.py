@@ -30,6 +30,7 @@ from metaclip_sql.balance import (
     _Run,
     _valid_input,
     check_pairs_files,
+    leftovers_lines,
     manifest_header,
     pair_key_note,
     parse_langs,
@@ -67,6 +68,7 @@ class WorldwideResult:
     seconds: dict[str, float]
     files: dict[str, str] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
+    leftovers: list[str] = field(default_factory=list)  # killed runs' temporaries, removed
 
     def summary(self, top: int = 15) -> str:
         """Totals, then the languages with the most pairs, for the terminal."""
@@ -90,6 +92,7 @@ class WorldwideResult:
             lines.append(f"... {len(by_size) - top} more languages in manifest.json")
         lines.append(f"seconds: {self.seconds['total']:.1f}")
         lines += pair_key_note(c)
+        lines += leftovers_lines(self.leftovers, self.out)
         lines += [f"wrote {path}" for path in self.files.values()]
         return "\n".join(lines)
 
