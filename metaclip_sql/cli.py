@@ -165,6 +165,9 @@ def _print_extract_summary(summary, out: str) -> None:
         typer.echo(
             f"  dropped: no metadata for their language {int(totals['no_metadata_texts']):,}"
         )
+    bodies = ("stale_encodings", "cut_bodies", "capped_bodies")
+    if any(totals.get(k) for k in bodies):
+        typer.echo("  bodies: " + ", ".join(f"{k} {int(totals.get(k, 0)):,}" for k in bodies))
     seconds = totals["seconds"]
     pages = totals["html_pages"] + totals["wat_pages"]
     if seconds > 0 and pages:

@@ -30,7 +30,13 @@ from metaclip_sql.html import PageCounts, image_texts
 from metaclip_sql.lang_metadata import LanguageMatchers
 from metaclip_sql.lid import LanguageId
 from metaclip_sql.matching import Matcher
-from metaclip_sql.readers import DEFAULT_MAX_RECORD_BYTES, ReadCounts, ShardReadError, iter_records
+from metaclip_sql.readers import (
+    DEFAULT_MAX_PAGE_BYTES,
+    DEFAULT_MAX_RECORD_BYTES,
+    ReadCounts,
+    ShardReadError,
+    iter_records,
+)
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 from metaclip_sql.storage import Target, base_name, exists, join, publish
 from metaclip_sql.wat import wat_image_texts
@@ -49,6 +55,7 @@ class ExtractOptions:
     keep_unmatched: bool = False
     overwrite: bool = False
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
     page_timeout: float = 60.0
 
 
@@ -70,7 +77,10 @@ class ShardStats:
     non_http_urls: int = 0
     unresolvable_urls: int = 0
     decoded_by_detection: int = 0
-    errors: int = 0
+    stale_encodings: int = 0  # Content-Encoding over a body stored decoded: read as is
+    cut_bodies: int = 0  # encoded bodies that end early: parsed as far as they go
+    capped_bodies: int = 0  # bodies decoded past max_page_bytes: parsed up to the cap
+    errors: int = 0  # problems reported in `messages`: each cost a record, or part of one
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -209,7 +219,11 @@ def _fill(
     langs, keep_unmatched, name = options.langs, options.keep_unmatched, stats.shard
     by_lang = matcher if isinstance(matcher, LanguageMatchers) else None
     records = iter_records(
-        shard, lambda off, msg: _note(stats, off, msg), read, options.max_record_bytes
+        shard,
+        lambda off, msg: _note(stats, off, msg),
+        read,
+        options.max_record_bytes,
+        options.max_page_bytes,
     )
     for record in records:
         if record.offset in skip:
@@ -256,6 +270,9 @@ def _fill(
                 continue
             rows.add(uuid, url, text, key, lang, score, ids, page_url, name, pair)
     stats.records = read.records
+    stats.stale_encodings = read.stale_encodings
+    stats.cut_bodies = read.cut_bodies
+    stats.capped_bodies = read.capped_bodies
     stats.img_tags = page.img_tags
     stats.non_http_urls = page.non_http_urls
     stats.unresolvable_urls = page.unresolvable_urls

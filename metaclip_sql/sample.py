@@ -28,12 +28,14 @@ class Response:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     status: str = "200 OK"
+    headers: tuple[str, ...] = ()  # more HTTP header lines, e.g. "Content-Encoding: gzip"
 
 
 def warc_record(resp: Response, index: int) -> bytes:
     """The bytes of one WARC/1.0 response record (headers, HTTP block, trailing CRLFs)."""
+    extra = "".join(f"{line}\r\n" for line in resp.headers)
     http = (
-        f"HTTP/1.1 {resp.status}\r\nContent-Type: {resp.content_type}\r\n"
+        f"HTTP/1.1 {resp.status}\r\nContent-Type: {resp.content_type}\r\n{extra}"
         f"Content-Length: {len(resp.body)}\r\n\r\n"
     ).encode("latin-1") + resp.body
     record_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{index}:{resp.url}")
