@@ -56,7 +56,7 @@ def generate_pool(folder: Path, texts: int) -> list[Path]:
     """Write the pool's shards with bench/sql/balance_pool.sql; return their paths."""
     import duckdb
 
-    from metaclip_sql.sqlrunner import SqlFile, run
+    from metaclip_sql.duck.sql import SqlFile, run
 
     sql = _bench_sql("balance_pool.sql")
     folder.mkdir(parents=True, exist_ok=True)
@@ -95,7 +95,7 @@ def write_inverted_index(files: list[Path], path: Path) -> int:
     import duckdb
     import numpy as np
 
-    from metaclip_sql.sqlrunner import run
+    from metaclip_sql.duck.sql import run
 
     con = duckdb.connect()
     con.read_parquet([str(f) for f in files]).create_view("pool")
@@ -114,7 +114,7 @@ def _index_rows(path: Path) -> int:
 
 
 def _bench_sql(name: str):
-    from metaclip_sql.sqlrunner import SqlFile
+    from metaclip_sql.duck.sql import SqlFile
 
     path = HERE / "sql" / name
     return SqlFile(name=f"bench/sql/{name}", text=path.read_text(encoding="utf-8"))
@@ -149,7 +149,7 @@ def child_numpy(index_path: str, t: float) -> dict:
 def child_balance(
     pool: str, out: str, metadata: str, t: float, memory_limit: str, step: str
 ) -> dict:
-    from metaclip_sql.balance import balance
+    from metaclip_sql.balance.v1 import balance
 
     started, cpu = time.perf_counter(), _cpu()
     result = balance(
@@ -175,7 +175,7 @@ def child_balance(
 def child_copy(pool: str, out: str) -> dict:
     import duckdb
 
-    from metaclip_sql.sqlrunner import run
+    from metaclip_sql.duck.sql import run
 
     started, cpu = time.perf_counter(), _cpu()
     con = duckdb.connect(config={"preserve_insertion_order": False})

@@ -31,8 +31,8 @@ from pathlib import Path
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from selectolax.lexbor import LexborHTMLParser
 
-from metaclip_sql.extract import read_stats
-from metaclip_sql.metadata import load_entries
+from metaclip_sql.extract.shard import read_stats
+from metaclip_sql.metadata.load import load_entries
 from metaclip_sql.sample import Response, sample_pages, write_warc
 
 REAL_PAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-pages.warc.gz"

@@ -61,7 +61,7 @@ def _size(folder: Path) -> int:
 
 
 def run_once(name: str, shards: Path, out: Path, metadata: Path, t: float) -> dict:
-    from metaclip_sql.balance import balance
+    from metaclip_sql.balance.v1 import balance
 
     distributor, _, partitions = name.partition(":")
     shutil.rmtree(out, ignore_errors=True)

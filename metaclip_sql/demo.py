@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from metaclip_sql.balance import BalanceResult, balance
-from metaclip_sql.extract import ExtractOptions
-from metaclip_sql.run_extract import ExtractSummary, run_extract
+from metaclip_sql.balance.v1 import BalanceResult, balance
+from metaclip_sql.extract.run import ExtractSummary, run_extract
+from metaclip_sql.extract.shard import ExtractOptions
 from metaclip_sql.sample import sample_pages, write_warc
 
 #: The sample's head entries have a few hundred texts; t=20 balances them visibly.

@@ -41,9 +41,9 @@ import zstandard
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 
-from metaclip_sql.extract import image_uuid
-from metaclip_sql.html import PageCounts, image_texts
-from metaclip_sql.matching import naive_match
+from metaclip_sql.extract.html import PageCounts, image_texts
+from metaclip_sql.extract.shard import image_uuid
+from metaclip_sql.metadata.matching import naive_match
 from metaclip_sql.sample import sample_pages
 from tests.conftest import REAL_PAGES
 

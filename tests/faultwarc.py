@@ -5,7 +5,7 @@ by a seeded mutant generator, extracted, and the output judged against the clean
 extraction. The helper is shared by `tests/test_faults.py` (a small seeded set, asserted) and
 `bench/faults.py` (a sweep, tabulated).
 
-Three parts, kept independent of the reader under test (`metaclip_sql.readers`, FastWARC):
+Three parts, kept independent of the reader under test (`metaclip_sql.extract.records`, FastWARC):
 
 - the clean file is parsed here with a zlib member walk and a strict WARC record parser, which
   give each record's compressed offset, type and `WARC-Target-URI`;
@@ -1149,9 +1149,9 @@ class FaultRun:
     (one `Matcher` and `LanguageId` shared by all)."""
 
     def __init__(self, clean: CleanWarc, workdir: Path, timeout: float | None = 120.0) -> None:
-        from metaclip_sql.extract import ExtractOptions, extract_shard, output_path
-        from metaclip_sql.lid import LanguageId
-        from metaclip_sql.matching import Matcher
+        from metaclip_sql.extract.lid import LanguageId
+        from metaclip_sql.extract.shard import ExtractOptions, extract_shard, output_path
+        from metaclip_sql.metadata.matching import Matcher
 
         self.clean = clean
         self.workdir = workdir
@@ -1209,7 +1209,7 @@ class FaultRun:
     def run_cli(self, mutant: Mutant, timeout: float = 300.0) -> Verdict:
         """Extract `mutant` with the `metaclip-sql extract` command (supervised worker) and
         judge its exit code, leftovers and output (stats from the Parquet footer)."""
-        from metaclip_sql.extract import read_stats
+        from metaclip_sql.extract.shard import read_stats
 
         shard = self.workdir / mutant.name
         out = self.workdir / f"cli-{mutant.name}"

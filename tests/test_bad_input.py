@@ -22,10 +22,10 @@ import pytest
 from typer.testing import CliRunner
 
 from metaclip_sql.cli import app
-from metaclip_sql.extract import ExtractOptions, ShardStats, extract_shard, output_path
-from metaclip_sql.lid import LanguageId
-from metaclip_sql.matching import Matcher
-from metaclip_sql.run_extract import run_extract
+from metaclip_sql.extract.lid import LanguageId
+from metaclip_sql.extract.run import run_extract
+from metaclip_sql.extract.shard import ExtractOptions, ShardStats, extract_shard, output_path
+from metaclip_sql.metadata.matching import Matcher
 from metaclip_sql.sample import Response, warc_record, write_warc
 
 ENTRIES = ["photo", "dog", "cat", "café", "gare"]
@@ -239,9 +239,9 @@ def test_stray_invalid_byte_in_a_utf8_page(
 _MEASURE_PEAK = """
 import json, resource, sys
 from pathlib import Path
-from metaclip_sql.extract import ExtractOptions, extract_shard
-from metaclip_sql.lid import LanguageId
-from metaclip_sql.matching import Matcher
+from metaclip_sql.extract.shard import ExtractOptions, extract_shard
+from metaclip_sql.extract.lid import LanguageId
+from metaclip_sql.metadata.matching import Matcher
 
 matcher, lid = Matcher(json.loads(sys.argv[3]), use_cache=False), LanguageId()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -14,9 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from metaclip_sql import sampling, sqlrunner
-from metaclip_sql.balance import BalanceError, balance
+from metaclip_sql.balance import sampling
+from metaclip_sql.balance.v1 import BalanceError, balance
 from metaclip_sql.cli import app
+from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.schema import pair_key
 from tests.pools import (
     Pool,

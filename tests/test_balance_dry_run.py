@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from metaclip_sql import balance as balance_module
-from metaclip_sql.balance import BalanceError, BalanceResult, balance
+from metaclip_sql.balance import v1 as balance_module
+from metaclip_sql.balance.v1 import BalanceError, BalanceResult, balance
 from metaclip_sql.cli import app
-from metaclip_sql.duckdb_settings import memory_limit_bytes
+from metaclip_sql.duck.settings import memory_limit_bytes
 from tests.pools import copies_half_without_pair_key, pair_row, write_rows, zipf_pool
 
 

@@ -12,17 +12,17 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from metaclip_sql import balance as balance_module
-from metaclip_sql import sqlrunner
-from metaclip_sql.balance import balance
-from metaclip_sql.duckdb_settings import setting
-from metaclip_sql.entry_slots import (
+from metaclip_sql.balance import v1 as balance_module
+from metaclip_sql.balance.entry_slots import (
     NO_BOUND_MODULUS,
     entry_id_bound,
     entry_modulus,
     slot_bits,
     use_entry_slots,
 )
+from metaclip_sql.balance.v1 import balance
+from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.duck.settings import setting
 from tests.pools import pair_row, write_rows, zipf_pool
 
 

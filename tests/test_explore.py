@@ -29,9 +29,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from metaclip_sql import explore, sampling, sqlrunner
+from metaclip_sql.balance import sampling
 from metaclip_sql.cli import app
-from metaclip_sql.explore import ExploreError, compute_stats, open_pool
+from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.explore import views as explore
+from metaclip_sql.explore.views import ExploreError, compute_stats, open_pool
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 
 ENTRIES = ["cat", "dog", "sky", "sea", "owl"]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from metaclip_sql.balance.v2 import balance_worldwide
 from metaclip_sql.cli import app
-from metaclip_sql.explore import ExploreError, compute_stats, open_pool
-from metaclip_sql.worldwide import balance_worldwide
+from metaclip_sql.explore.views import ExploreError, compute_stats, open_pool
 from tests.pools import zipf_pool
 
 

@@ -13,12 +13,12 @@ import pytest
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from typer.testing import CliRunner
 
-from metaclip_sql import sqlrunner
 from metaclip_sql.cli import app
-from metaclip_sql.extract import ExtractOptions, extract_shard, read_stats
-from metaclip_sql.lid import LanguageId
-from metaclip_sql.matching import Matcher
-from metaclip_sql.run_extract import InputError, expand_inputs, read_input_list, run_extract
+from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.extract.lid import LanguageId
+from metaclip_sql.extract.run import InputError, expand_inputs, read_input_list, run_extract
+from metaclip_sql.extract.shard import ExtractOptions, extract_shard, read_stats
+from metaclip_sql.metadata.matching import Matcher
 from metaclip_sql.sample import Response, write_warc
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 from tests.conftest import REAL_PAGES, WHIRLWIND, require

@@ -8,15 +8,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from metaclip_sql.extract import ExtractOptions, extract_shard, read_stats
-from metaclip_sql.lang_metadata import (
+from metaclip_sql.extract.lid import LanguageId
+from metaclip_sql.extract.run import InputError, run_extract
+from metaclip_sql.extract.shard import ExtractOptions, extract_shard, read_stats
+from metaclip_sql.metadata.lang import (
     LanguageMatchers,
     load_lang_map,
     metadata_files,
 )
-from metaclip_sql.lid import LanguageId
-from metaclip_sql.metadata import MetadataError
-from metaclip_sql.run_extract import InputError, run_extract
+from metaclip_sql.metadata.load import MetadataError
 from metaclip_sql.sample import Response, write_warc
 from metaclip_sql.schema import pair_key
 

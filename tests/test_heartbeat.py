@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metaclip_sql.heartbeat import Heartbeat
+from metaclip_sql.runtime.heartbeat import Heartbeat
 
 
 class _Racing(list):

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from metaclip_sql.html import PageCounts, decode_html, image_texts, resolve_url, url_root
+from metaclip_sql.extract.html import PageCounts, decode_html, image_texts, resolve_url, url_root
 from tests.conftest import REAL_PAGES, require
 
 

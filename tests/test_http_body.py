@@ -11,7 +11,7 @@ import brotli
 import pytest
 import zstandard
 
-from metaclip_sql.http_body import (
+from metaclip_sql.extract.http import (
     CAPPED,
     CUT,
     DECODED,

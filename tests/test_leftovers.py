@@ -24,11 +24,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from metaclip_sql import staging
-from metaclip_sql.balance import balance
-from metaclip_sql.extract import read_stats
+from metaclip_sql.balance.v1 import balance
+from metaclip_sql.balance.v2 import balance_worldwide
+from metaclip_sql.extract.shard import read_stats
+from metaclip_sql.io import staging
 from metaclip_sql.sample import sample_pages, write_warc
-from metaclip_sql.worldwide import balance_worldwide
 from tests.pools import zipf_pool
 
 CLI = [

@@ -9,8 +9,14 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metaclip_sql.html import PageCounts, image_texts
-from metaclip_sql.matching import Matcher, entries_digest, load_automaton, naive_match, spacing
+from metaclip_sql.extract.html import PageCounts, image_texts
+from metaclip_sql.metadata.matching import (
+    Matcher,
+    entries_digest,
+    load_automaton,
+    naive_match,
+    spacing,
+)
 from tests.conftest import REAL_PAGES, require
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metaclip_sql.matching import (
+from metaclip_sql.metadata.matching import (
     Matcher,
     entries_digest,
     is_unspaced_char,

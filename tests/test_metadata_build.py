@@ -14,16 +14,10 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from metaclip_sql import metadata_sources, wordnet
 from metaclip_sql.cli import app
-from metaclip_sql.matching import entries_digest
-from metaclip_sql.metadata import (
-    BUNDLED_METADATA,
-    load_entries,
-    read_sources,
-    sources_path,
-)
-from metaclip_sql.metadata_build import (
+from metaclip_sql.metadata import sources as metadata_sources
+from metaclip_sql.metadata import wordnet
+from metaclip_sql.metadata.build import (
     Source,
     SourceError,
     build_metadata,
@@ -31,6 +25,13 @@ from metaclip_sql.metadata_build import (
     merge,
     reference_sources,
 )
+from metaclip_sql.metadata.load import (
+    BUNDLED_METADATA,
+    load_entries,
+    read_sources,
+    sources_path,
+)
+from metaclip_sql.metadata.matching import entries_digest
 
 LICENSE = "  1 This software and database is being provided to you, the LICENSEE, by  \n"
 

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from metaclip_sql.cli import app
-from metaclip_sql.matching import spacing
-from metaclip_sql.metadata_build import BuildResult, SourceCount, write_metadata
-from metaclip_sql.metadata_info import format_info, inspect_metadata, never_match_reason
+from metaclip_sql.metadata.build import BuildResult, SourceCount, write_metadata
+from metaclip_sql.metadata.info import format_info, inspect_metadata, never_match_reason
+from metaclip_sql.metadata.matching import spacing
 
 
 def strings(alphabet: str, max_len: int) -> list[str]:

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 import wordfreq
 
-from metaclip_sql.extract import ExtractOptions
-from metaclip_sql.run_extract import run_extract
+from metaclip_sql.extract.run import run_extract
+from metaclip_sql.extract.shard import ExtractOptions
 from tests.crawlsite import (
     VARIANTS,
     CrawlServer,

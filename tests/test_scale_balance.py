@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from metaclip_sql.balance import BalanceError, BalanceResult, balance
-from metaclip_sql.balance_distributed import Fault, _Tasks, balance_ray
+from metaclip_sql.balance.ray import Fault, _Tasks, balance_ray
+from metaclip_sql.balance.v1 import BalanceError, BalanceResult, balance
 from metaclip_sql.cli import app
 from tests.pools import Pool, zipf_pool
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from metaclip_sql.distributors import KILL_ONCE_ENV
-from metaclip_sql.extract import ExtractOptions, read_stats
-from metaclip_sql.run_extract import run_extract
+from metaclip_sql.extract.run import run_extract
+from metaclip_sql.extract.shard import ExtractOptions, read_stats
+from metaclip_sql.runtime.local import KILL_ONCE_ENV
 from metaclip_sql.sample import sample_pages, write_warc
 
 ray = pytest.importorskip("ray")

@@ -15,12 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from metaclip_sql import sampling, sqlrunner
-from metaclip_sql.balance import BalanceError
+from metaclip_sql.balance import sampling
+from metaclip_sql.balance.sampling import p_to_t, t_to_p
+from metaclip_sql.balance.v1 import BalanceError
+from metaclip_sql.balance.v2 import WorldwideResult, balance_worldwide
 from metaclip_sql.cli import app
-from metaclip_sql.sampling import p_to_t, t_to_p
+from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
-from metaclip_sql.worldwide import WorldwideResult, balance_worldwide
 from tests.pools import Pool, copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
 
 LANGS = ("en", "de", "ja")

@@ -12,7 +12,7 @@
 -- A seed is mixed once per run into a state per use (salt 0: the keep draw, salt 1: the pick of
 -- --unit image). A pair's keep draw u reads the low 64 bits of its pair_key (an md5, so uniform)
 -- and its pick key the high 64 bits, so the two are independent.
--- metaclip_sql/sampling.py states the same arithmetic in Python; tests compare the two.
+-- metaclip_sql/balance/sampling.py states the same arithmetic in Python; tests compare the two.
 
 CREATE OR REPLACE TEMP MACRO metaclip_mul64(z, c) AS
     ((z::UHUGEINT * c::UHUGEINT) & 18446744073709551615::UHUGEINT)::UBIGINT;

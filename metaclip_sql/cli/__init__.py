@@ -110,12 +110,12 @@ def extract(
     ),
 ) -> None:
     """Extract image-text pairs from Common Crawl shards into Parquet, one file per shard."""
-    from metaclip_sql.distributors import default_workers
-    from metaclip_sql.extract import ExtractOptions
-    from metaclip_sql.lid import parse_lang_option
-    from metaclip_sql.progress import ShardProgress
-    from metaclip_sql.run_extract import expand_inputs, read_input_list, run_extract
-    from metaclip_sql.storage import as_target
+    from metaclip_sql.cli.progress import ShardProgress
+    from metaclip_sql.extract.lid import parse_lang_option
+    from metaclip_sql.extract.run import expand_inputs, read_input_list, run_extract
+    from metaclip_sql.extract.shard import ExtractOptions
+    from metaclip_sql.io.storage import as_target
+    from metaclip_sql.runtime.local import default_workers
 
     if distributor == "local" and ray_address is not None:
         _usage_error("--ray-address needs --distributor ray")
@@ -242,12 +242,12 @@ def balance(
     ),
 ) -> None:
     """Balance pairs per metadata entry (MetaCLIP Algorithm 1) with versioned SQL in DuckDB."""
-    from metaclip_sql.balance import balance as run_balance
+    from metaclip_sql.balance.v1 import balance as run_balance
 
     if distributor == "local" and (ray_address is not None or partitions is not None):
         _usage_error("--ray-address and --partitions need --distributor ray")
     if worldwide:
-        from metaclip_sql.worldwide import DEFAULT_T_EN, balance_worldwide
+        from metaclip_sql.balance.v2 import DEFAULT_T_EN, balance_worldwide
 
         if distributor != "local":
             _usage_error("--worldwide runs with --distributor local only, for now")
@@ -336,7 +336,7 @@ def metadata_build(
     min_views: int = typer.Option(70, "--min-views", help="Titles with summed views at least."),
 ) -> None:
     """Build a metadata list from its sources in MetaCLIP's order (see docs/metadata.md)."""
-    from metaclip_sql.metadata_build import build_metadata, summary_lines
+    from metaclip_sql.metadata.build import build_metadata, summary_lines
 
     result = _or_exit(
         lambda: build_metadata(
@@ -364,7 +364,7 @@ def metadata_info(
     examples: int = typer.Option(5, "--examples", help="Examples shown per finding."),
 ) -> None:
     """Entries, recorded sources, duplicates, longest entry, entries that can never match."""
-    from metaclip_sql.metadata_info import format_info, inspect_metadata
+    from metaclip_sql.metadata.info import format_info, inspect_metadata
 
     typer.echo(format_info(_or_exit(inspect_metadata, path), examples))
 
@@ -411,7 +411,7 @@ def sql_query(
     max_rows: int = typer.Option(40, "--max-rows", help="Rows --format table shows."),
 ) -> None:
     """Run SQL over the pool with its views defined, print a table (or CSV, JSON, Parquet)."""
-    from metaclip_sql.explore import open_pool, run_query, write_result
+    from metaclip_sql.explore.views import open_pool, run_query, write_result
 
     with _or_exit(open_pool, data or (), metadata) as pool:
         result = _or_exit(run_query, pool, query)
@@ -428,7 +428,7 @@ def shell(
     ),
 ) -> None:
     """Interactive SQL over the pool: DuckDB's CLI with the explore views already defined."""
-    from metaclip_sql.explore import run_shell, write_init_script
+    from metaclip_sql.explore.views import run_shell, write_init_script
 
     if write_init is not None:
         path = _or_exit(write_init_script, data or (), metadata, write_init)
@@ -453,7 +453,7 @@ def stats(
     ),
 ) -> None:
     """Entry distribution of the pool and what each threshold t would keep."""
-    from metaclip_sql.explore import (
+    from metaclip_sql.explore.views import (
         compute_stats,
         format_language_thresholds,
         format_stats,
@@ -484,7 +484,7 @@ def plot(
     lang: str | None = _lang_option(),
 ) -> None:
     """Plot the cumulative entry-count curve capped at each t, and the count histogram."""
-    from metaclip_sql.explore import DEFAULT_TS, open_pool, plot_entry_counts
+    from metaclip_sql.explore.views import DEFAULT_TS, open_pool, plot_entry_counts
 
     with _or_exit(lambda: open_pool(data or (), metadata, lang=lang)) as pool:
         result = _or_exit(plot_entry_counts, pool, output, t or DEFAULT_TS)

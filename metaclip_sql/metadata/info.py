@@ -21,8 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from metaclip_sql.matching import entries_digest, spacing
-from metaclip_sql.metadata import BUNDLED_METADATA, load_entries, read_sources, sources_path
+from metaclip_sql.metadata.load import BUNDLED_METADATA, load_entries, read_sources, sources_path
+from metaclip_sql.metadata.matching import entries_digest, spacing
 
 
 @lru_cache(maxsize=4096)

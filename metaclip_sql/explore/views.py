@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from duckdb import ColumnExpression, ConstantExpression
 
-from metaclip_sql import sqlrunner
-from metaclip_sql.metadata import BUNDLED_METADATA, load_entries
+from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.metadata.load import BUNDLED_METADATA, load_entries
 
 #: Files whose presence marks a directory as a `balance` output.
 BALANCE_FILES = ("curated.parquet", "entry_counts.parquet", "manifest.json")
@@ -88,7 +88,7 @@ def resolve_sources(data: Sequence[str | Path]) -> Sources:
         raise ExploreError(f"give one balance output at a time, got {names}")
     files = tuple(sorted(pair_files))
     if files:
-        from metaclip_sql.balance import check_pairs_files
+        from metaclip_sql.balance.v1 import check_pairs_files
 
         check_pairs_files(files)
     if not balance_dirs:
@@ -229,7 +229,7 @@ def _load_metadata(
 
 def _lang_list(folder: Path, lang: str | None) -> Path:
     """A worldwide metadata folder's list for `lang` (entry ids are per language)."""
-    from metaclip_sql.lang_metadata import metadata_files
+    from metaclip_sql.metadata.lang import metadata_files
 
     if lang is None:
         raise ExploreError(f"--metadata {folder} is a folder of per-language lists: give --lang")

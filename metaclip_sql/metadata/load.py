@@ -12,7 +12,7 @@ import gzip
 import json
 from pathlib import Path
 
-BUNDLED_METADATA = Path(__file__).resolve().parent / "data" / "metadata_en.json.gz"
+BUNDLED_METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata_en.json.gz"
 
 
 class MetadataError(ValueError):

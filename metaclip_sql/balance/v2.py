@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from metaclip_sql import sqlrunner
-from metaclip_sql.balance import (
+from metaclip_sql.balance.pool import pair_rows
+from metaclip_sql.balance.v1 import (
     COMMON_SQL,
     DEFAULT_SEED,
     UNITS,
@@ -37,9 +37,9 @@ from metaclip_sql.balance import (
     resolve_parquet_inputs,
     run_steps,
 )
-from metaclip_sql.lang_metadata import metadata_files
-from metaclip_sql.metadata import MetadataError, load_entries
-from metaclip_sql.pool import pair_rows
+from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.metadata.lang import metadata_files
+from metaclip_sql.metadata.load import MetadataError, load_entries
 
 SQL_VERSION = "metaclip_v2"
 DRAW_FUNCTION = (

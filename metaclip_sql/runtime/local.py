@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from metaclip_sql.extract import ExtractOptions, ShardStats, extract_shard, temp_path
-from metaclip_sql.heartbeat import Heartbeat
-from metaclip_sql.lang_metadata import LanguageMatchers
-from metaclip_sql.lid import LanguageId
-from metaclip_sql.matching import Matcher
-from metaclip_sql.staging import remove_if_free
-from metaclip_sql.storage import Target, base_name
+from metaclip_sql.extract.lid import LanguageId
+from metaclip_sql.extract.shard import ExtractOptions, ShardStats, extract_shard, temp_path
+from metaclip_sql.io.staging import remove_if_free
+from metaclip_sql.io.storage import Target, base_name
+from metaclip_sql.metadata.lang import LanguageMatchers
+from metaclip_sql.metadata.matching import Matcher
+from metaclip_sql.runtime.heartbeat import Heartbeat
 
 #: A shard is given up after this many skipped pages (each skip reruns the shard).
 MAX_PAGE_SKIPS = 10

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from metaclip_sql.http_body import (
+from metaclip_sql.extract.http import (
     CAPPED,
     CUT,
     STALE,
@@ -27,8 +27,8 @@ from metaclip_sql.http_body import (
     decode_body,
     parse_response,
 )
-from metaclip_sql.storage import as_target, open_input
-from metaclip_sql.warc import NotWarc, WarcRecord, iter_warc
+from metaclip_sql.extract.warc import NotWarc, WarcRecord, iter_warc
+from metaclip_sql.io.storage import as_target, open_input
 
 #: Stored records larger than this are skipped with a message (Common Crawl truncates at 1 MiB).
 DEFAULT_MAX_RECORD_BYTES = 64 << 20

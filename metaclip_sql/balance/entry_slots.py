@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import duckdb
 import pyarrow.parquet as pq
 
-from metaclip_sql.duckdb_settings import memory_limit_bytes, setting
+from metaclip_sql.duck.settings import memory_limit_bytes, setting
 
 #: Used when a file's footer has no statistics for the ids: above every INTEGER, -2^31 included,
 #: so the modulo is the identity and the count falls back to a hash table.

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 from duckdb import ColumnExpression, FunctionExpression
 
-from metaclip_sql import sqlrunner
+from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.schema import REQUIRED_COLUMNS
 
 #: Where each row came from: dedup breaks ties on these, the anti-join drops duplicates by them.

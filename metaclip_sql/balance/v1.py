@@ -23,10 +23,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from duckdb import ColumnExpression, ConstantExpression
 
-from metaclip_sql import __version__, entry_slots, sqlrunner, staging
-from metaclip_sql.duckdb_settings import memory_limit_bytes
-from metaclip_sql.metadata import BUNDLED_METADATA, MetadataError, load_entries
-from metaclip_sql.pool import pair_rows
+from metaclip_sql import __version__
+from metaclip_sql.balance import entry_slots
+from metaclip_sql.balance.pool import pair_rows
+from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.duck.settings import memory_limit_bytes
+from metaclip_sql.io import staging
+from metaclip_sql.metadata.load import BUNDLED_METADATA, MetadataError, load_entries
 from metaclip_sql.schema import PAIRS_SCHEMA, REQUIRED_COLUMNS
 
 R = TypeVar("R")  # BalanceResult or WorldwideResult: both carry manifest and files
@@ -158,7 +161,7 @@ def balance(
     if distributor not in DISTRIBUTORS:
         raise BalanceError(f"--distributor must be one of {', '.join(DISTRIBUTORS)}")
     if distributor == "ray":
-        from metaclip_sql.balance_distributed import balance_ray
+        from metaclip_sql.balance.ray import balance_ray
 
         return balance_ray(
             inputs,

@@ -24,22 +24,23 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from metaclip_sql import __version__, staging
-from metaclip_sql.heartbeat import Heartbeat
-from metaclip_sql.html import PageCounts, image_texts
-from metaclip_sql.lang_metadata import LanguageMatchers
-from metaclip_sql.lid import LanguageId
-from metaclip_sql.matching import Matcher
-from metaclip_sql.readers import (
+from metaclip_sql import __version__
+from metaclip_sql.extract.html import PageCounts, image_texts
+from metaclip_sql.extract.lid import LanguageId
+from metaclip_sql.extract.records import (
     DEFAULT_MAX_PAGE_BYTES,
     DEFAULT_MAX_RECORD_BYTES,
     ReadCounts,
     ShardReadError,
     iter_records,
 )
+from metaclip_sql.extract.wat import wat_image_texts
+from metaclip_sql.io import staging
+from metaclip_sql.io.storage import Target, base_name, exists, join, publish
+from metaclip_sql.metadata.lang import LanguageMatchers
+from metaclip_sql.metadata.matching import Matcher
+from metaclip_sql.runtime.heartbeat import Heartbeat
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
-from metaclip_sql.storage import Target, base_name, exists, join, publish
-from metaclip_sql.wat import wat_image_texts
 
 STATS_KEY = b"metaclip_sql.stats"
 VERSION_KEY = b"metaclip_sql.version"

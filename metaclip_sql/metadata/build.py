@@ -22,10 +22,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from metaclip_sql import __version__, metadata_sources
-from metaclip_sql.matching import entries_digest
-from metaclip_sql.metadata import sources_path
-from metaclip_sql.metadata_sources import SourceError
+from metaclip_sql import __version__
+from metaclip_sql.metadata import sources as metadata_sources
+from metaclip_sql.metadata.load import sources_path
+from metaclip_sql.metadata.matching import entries_digest
+from metaclip_sql.metadata.sources import SourceError
 
 MAX_ENTRY_CHARS = 256
 SIDECAR_FORMAT = "metaclip-sql metadata sources 1"

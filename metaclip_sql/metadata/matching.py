@@ -183,7 +183,7 @@ class Matcher:
     def from_file(cls, path: str | Path, padding: str = "both") -> Matcher:
         """The matcher of a metadata file. Its cache entry is keyed by the file's bytes, so a
         hit skips parsing the list as well as building the automaton."""
-        from metaclip_sql.metadata import MetadataError, load_entries
+        from metaclip_sql.metadata.load import MetadataError, load_entries
 
         try:
             digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]

@@ -8,7 +8,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from metaclip_sql.extract import ShardStats
+from metaclip_sql.extract.shard import ShardStats
 
 
 class ShardProgress:

@@ -20,7 +20,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from metaclip_sql import sqlrunner, wordnet
+from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.metadata import wordnet
 
 UNIGRAM_COLUMNS = {"word": "VARCHAR", "count": "BIGINT"}
 BIGRAM_COLUMNS = {"word1": "VARCHAR", "word2": "VARCHAR", "count": "BIGINT"}

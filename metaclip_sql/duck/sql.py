@@ -20,11 +20,11 @@ _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 def sql_root() -> Path:
     """The `sql/` folder: inside the installed package, else at the repository's top level."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "sql", here.parent / "sql"):
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "sql", package.parent / "sql"):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"no sql/ folder next to {here}")
+    raise FileNotFoundError(f"no sql/ folder in or next to {package}")
 
 
 @dataclass(frozen=True)

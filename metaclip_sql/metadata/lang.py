@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from metaclip_sql.matching import Matcher
-from metaclip_sql.metadata import MetadataError, load_entries
+from metaclip_sql.metadata.load import MetadataError, load_entries
+from metaclip_sql.metadata.matching import Matcher
 
-BUNDLED_LANG_MAP = Path(__file__).resolve().parent / "data" / "lang_map.json"
+BUNDLED_LANG_MAP = Path(__file__).resolve().parents[1] / "data" / "lang_map.json"
 LIST_SUFFIXES = (".json", ".json.gz", ".txt", ".txt.gz")
 
 

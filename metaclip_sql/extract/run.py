@@ -12,20 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from metaclip_sql import staging, storage
-from metaclip_sql.distributors import (
+from metaclip_sql.extract.lid import default_language_id
+from metaclip_sql.extract.shard import ExtractOptions, ShardStats, staging_dir
+from metaclip_sql.io import staging, storage
+from metaclip_sql.io.storage import Target, as_target, base_name, is_remote
+from metaclip_sql.metadata.lang import LanguageMatchers, load_lang_map
+from metaclip_sql.metadata.load import BUNDLED_METADATA
+from metaclip_sql.metadata.matching import Matcher
+from metaclip_sql.runtime.local import (
     ProgressCallback,
     WorkerContext,
     import_ray,
     run_local,
     run_ray,
 )
-from metaclip_sql.extract import ExtractOptions, ShardStats, staging_dir
-from metaclip_sql.lang_metadata import LanguageMatchers, load_lang_map
-from metaclip_sql.lid import default_language_id
-from metaclip_sql.matching import Matcher
-from metaclip_sql.metadata import BUNDLED_METADATA
-from metaclip_sql.storage import Target, as_target, base_name, is_remote
 
 DISTRIBUTORS = ("local", "ray")
 _SUMMED = [f.name for f in fields(ShardStats) if f.type in ("int", "float", int, float)]

@@ -38,9 +38,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from metaclip_sql import balance as local
-from metaclip_sql import entry_slots
-from metaclip_sql.balance import BalanceError, BalanceResult
+from metaclip_sql.balance import entry_slots
+from metaclip_sql.balance import v1 as local
+from metaclip_sql.balance.v1 import BalanceError, BalanceResult
 from metaclip_sql.schema import PAIRS_SCHEMA
 
 #: Input bytes per partition when --partitions is not given: small enough for one task's memory.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from metaclip_sql.html import PageCounts, clean_text, resolve_url
+from metaclip_sql.extract.html import PageCounts, clean_text, resolve_url
 from metaclip_sql.schema import TEXT_KEYS
 
 
