@@ -18,6 +18,7 @@ from metaclip_sql.balance import sampling
 from metaclip_sql.balance.v1 import BalanceError, balance
 from metaclip_sql.cli import app
 from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.errors import MetaclipError
 from metaclip_sql.schema import pair_key
 from tests.pools import (
     Pool,
@@ -459,7 +460,7 @@ def test_empty_input(tmp_path: Path) -> None:
     with pytest.raises(BalanceError, match="empty input"):
         balance([empty], t=10, out=tmp_path / "out")
     (tmp_path / "none").mkdir()
-    with pytest.raises(BalanceError, match="no such file, or no Parquet"):
+    with pytest.raises(MetaclipError, match="no Parquet file in this folder"):
         balance([tmp_path / "none"], t=10, out=tmp_path / "out")
 
 

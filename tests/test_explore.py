@@ -32,6 +32,7 @@ from typer.testing import CliRunner
 from metaclip_sql.balance import sampling
 from metaclip_sql.cli import app
 from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.errors import MetaclipError
 from metaclip_sql.explore import views as explore
 from metaclip_sql.explore.views import ExploreError, compute_stats, open_pool
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
@@ -273,7 +274,7 @@ def test_data_paths_files_globs_and_folders(pool_dir: Path, meta: Path) -> None:
 
 
 def test_bad_data_paths(pool_dir: Path, tmp_path: Path, meta: Path) -> None:
-    with pytest.raises(ExploreError, match="no such file"):
+    with pytest.raises(MetaclipError, match="no such file"):
         open_pool([tmp_path / "nope"], meta)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ExploreError, match="no Parquet file"):

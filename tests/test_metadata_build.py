@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from metaclip_sql.cli import app
+from metaclip_sql.errors import MetaclipError
 from metaclip_sql.metadata import sources as metadata_sources
 from metaclip_sql.metadata import wordnet
 from metaclip_sql.metadata.build import (
@@ -256,7 +257,7 @@ def test_source_errors_are_clear(tmp_path: Path, counts: tuple[Path, Path]) -> N
         reference_sources(bigrams=counts[1])
     with pytest.raises(SourceError, match="WordNet database files"):
         reference_sources(wordnet=tmp_path)
-    with pytest.raises(SourceError, match="no files at"):
+    with pytest.raises(MetaclipError, match="no such file"):
         reference_sources(titles=[str(tmp_path / "nothing-*.gz")])
 
 

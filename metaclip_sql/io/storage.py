@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from metaclip_sql.errors import MetaclipError
+
 Target = Path | str  # a local path, or a URL with a scheme other than file
 
 _HINT = "remote inputs and outputs need fsspec and its backend: pip install 'metaclip-sql[cloud]'"
@@ -56,7 +58,7 @@ def _fs(url: str):
 
         return url_to_fs(url)
     except ImportError as exc:
-        raise ValueError(f"{url}: {_HINT} ({exc})") from None
+        raise MetaclipError(f"{url}: {_HINT} ({exc})") from None
 
 
 def open_input(target: Target) -> BinaryIO:

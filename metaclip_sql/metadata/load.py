@@ -12,10 +12,12 @@ import gzip
 import json
 from pathlib import Path
 
+from metaclip_sql.errors import MetaclipError
+
 BUNDLED_METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata_en.json.gz"
 
 
-class MetadataError(ValueError):
+class MetadataError(MetaclipError):
     """A metadata file that cannot be read as a list of strings."""
 
 

@@ -9,7 +9,6 @@ multi-GB inputs stream instead of loading into Python.
 
 from __future__ import annotations
 
-import glob
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,6 +20,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from metaclip_sql.duck import sql as sqlrunner
+from metaclip_sql.errors import MetaclipError
+from metaclip_sql.io import paths
 from metaclip_sql.metadata import wordnet
 
 UNIGRAM_COLUMNS = {"word": "VARCHAR", "count": "BIGINT"}
@@ -32,7 +33,7 @@ _SMASHED_NUMBER = re.compile(r"\d[\d.,]+")
 _FETCH_ROWS = 10_000
 
 
-class SourceError(ValueError):
+class SourceError(MetaclipError):
     """A source that cannot be read as asked (missing file, missing package, bad option)."""
 
 
@@ -121,19 +122,7 @@ def _connect() -> duckdb.DuckDBPyConnection:
 
 def expand_paths(values: Iterable[str | Path]) -> list[Path]:
     """Files named by `values`: a file, a folder (its files, sorted) or a quoted glob pattern."""
-    paths: list[Path] = []
-    for value in values:
-        path = Path(value)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-        elif path.is_file():
-            found = [path]
-        else:
-            found = sorted(Path(p) for p in glob.glob(str(value)) if Path(p).is_file())
-        if not found:
-            raise SourceError(f"no files at {value}")
-        paths.extend(found)
-    return paths
+    return [Path(p) for p in paths.expand(values, what="source")]
 
 
 def text_view(

@@ -12,11 +12,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from metaclip_sql.errors import MetaclipError
+
 DATA_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
 _ADJ_MARKER = re.compile(r"\((?:a|p|ip)\)$")
 
 
-class WordNetError(ValueError):
+class WordNetError(MetaclipError):
     """A folder that does not hold the WordNet database files."""
 
 

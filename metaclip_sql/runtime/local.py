@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from metaclip_sql.errors import MetaclipError
 from metaclip_sql.extract.lid import LanguageId
 from metaclip_sql.extract.shard import ExtractOptions, ShardStats, extract_shard, temp_path
 from metaclip_sql.io.staging import remove_if_free
@@ -357,5 +358,7 @@ def import_ray():
     try:
         import ray
     except ImportError:
-        raise ValueError("--distributor ray needs Ray: pip install 'metaclip-sql[ray]'") from None
+        raise MetaclipError(
+            "--distributor ray needs Ray: pip install 'metaclip-sql[ray]'"
+        ) from None
     return ray
