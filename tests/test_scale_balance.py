@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from metaclip_sql.balance.ray import Fault, _Tasks, balance_ray
 from metaclip_sql.balance.v1 import BalanceError, BalanceResult, balance
 from metaclip_sql.cli import app
+from metaclip_sql.errors import MetaclipError
 from tests.pools import Pool, zipf_pool
 
 ray = pytest.importorskip("ray")
@@ -178,7 +179,7 @@ def test_without_ray_the_error_says_what_to_install(
     pool: Pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)
-    with pytest.raises(BalanceError, match=r"pip install 'metaclip-sql\[ray\]'"):
+    with pytest.raises(MetaclipError, match=r"pip install 'metaclip-sql\[ray\]'"):
         balance(pool.files, t=T, out=tmp_path, distributor="ray")
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from metaclip_sql.extract.run import run_extract
 from metaclip_sql.extract.shard import ExtractOptions, read_stats
-from metaclip_sql.runtime.local import KILL_ONCE_ENV
+from metaclip_sql.runtime.ray import Fault
 from metaclip_sql.sample import sample_pages, write_warc
 
 ray = pytest.importorskip("ray")
@@ -32,7 +32,6 @@ BUCKET = "crawl"
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """moto on loopback, AWS settings pointing at it, then Ray (its workers inherit them)."""
-    hooks = tmp_path_factory.mktemp("hooks")
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
@@ -41,13 +40,12 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",
-        KILL_ONCE_ENV: str(hooks / "kill-once"),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        yield {"kill_marker": hooks / "kill-once"}
+        yield {}
     finally:
         ray.shutdown()
         server.stop()
@@ -127,13 +125,13 @@ def test_ray_equals_local_and_resumes(
 def test_task_killed_mid_shard_is_retried(
     services, shards: list[Path], metadata: Path, local_out: Path, tmp_path: Path
 ) -> None:
-    marker: Path = services["kill_marker"]
-    marker.write_text("armed")
-    Path(f"{marker}.claimed").unlink(missing_ok=True)
+    marker = tmp_path.parent / f"{tmp_path.name}-killed"
     big = shards[3]
-    summary = run_extract([big], _options(tmp_path), metadata, 0, None, None, "ray", None, 2)
+    kill = Fault("shard", 0, "kill", marker)
+    summary = run_extract(
+        [big], _options(tmp_path), metadata, 0, None, None, "ray", None, 2, faults=[kill]
+    )
     killed = marker.read_text()
-    marker.unlink()
     pages = int(re.fullmatch(r"killed after (\d+) pages", killed).group(1))
     # It died before its output was committed (under load a poll may see every page parsed
     # while the Parquet is still being written), then ran again.
@@ -146,11 +144,10 @@ def test_task_killed_mid_shard_is_retried(
 def test_task_failing_past_its_retries_fails_alone(
     services, shards: list[Path], metadata: Path, tmp_path: Path
 ) -> None:
-    marker: Path = services["kill_marker"]
-    marker.write_text("armed")
-    Path(f"{marker}.claimed").unlink(missing_ok=True)
-    summary = run_extract([shards[3]], _options(tmp_path), metadata, 0, None, None, "ray", None, 0)
-    marker.unlink()
+    kill = Fault("shard", 0, "kill", tmp_path.parent / f"{tmp_path.name}-killed")
+    summary = run_extract(
+        [shards[3]], _options(tmp_path), metadata, 0, None, None, "ray", None, 0, faults=[kill]
+    )
     (failed,) = summary.failed
     assert failed.shard == shards[3].name and "failed on Ray" in failed.messages[-1]
     assert list(tmp_path.iterdir()) == []

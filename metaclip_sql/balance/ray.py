@@ -41,6 +41,8 @@ import pyarrow as pa
 from metaclip_sql.balance import entry_slots
 from metaclip_sql.balance import v1 as local
 from metaclip_sql.balance.v1 import BalanceError, BalanceResult
+from metaclip_sql.runtime import ray as ray_runtime
+from metaclip_sql.runtime.ray import Fault, fault_point
 from metaclip_sql.schema import PAIRS_SCHEMA
 
 #: Input bytes per partition when --partitions is not given: small enough for one task's memory.
@@ -53,18 +55,6 @@ DEFAULT_MAX_RETRIES = 3
 _ROW_SCHEMA = pa.schema(
     [*PAIRS_SCHEMA, pa.field("filename", pa.string()), pa.field("file_row_number", pa.int64())]
 )
-
-
-@dataclass(frozen=True)
-class Fault:
-    """For tests: the first attempt of task `index` of `stage` (map, count, sample) dies after
-    writing its output under a temporary name: `kill` ends the worker process, `raise` raises
-    OSError (retried, like a network filesystem's hiccup). `marker` records that it happened."""
-
-    stage: str
-    index: int
-    how: str
-    marker: Path
 
 
 @dataclass(frozen=True)
@@ -135,48 +125,46 @@ def balance_ray(
     valid_files = local.resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
     entries = local._load_metadata(metadata)
     langs = local.parse_langs(lang)
-    ray = _import_ray()
+    ray_runtime.import_ray()  # before anything is read: fail in a second
     run = local._Run(Path(out), dry_run)
-    started_ray = _start_ray(ray, ray_address)
     try:
-        spill = run.spill_dir()
-        con = local._connect(spill / "driver", memory_limit, threads)
-        try:
-            if valid_files:
-                local._valid_input(con, valid_files)  # bad files fail here, before any task
-            cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-            input_bytes = sum(f.stat().st_size for f in files)
-            plan = _Plan(
-                spill=spill,
-                langs=langs,
-                seed=seed,
-                unit=unit,
-                partitions=partitions or max(cpus, math.ceil(input_bytes / PARTITION_BYTES)),
-                threads=threads or 1,
-                memory_limit=memory_limit,
-                valid_files=valid_files,
-                without_key=checked.without_key,
-                entry_modulus=checked.entry_modulus,
-                dry_run=dry_run,
-                curated_dir=run.temp("curated"),
-                faults=tuple(faults),
-            )
-            groups = _groups(files, max(cpus, math.ceil(input_bytes / MAP_TASK_BYTES)))
-            tasks = _Tasks(ray, plan, max_retries)
-            result = _drive(con, tasks, run, plan, groups, checked.rows, entries, t, p, lang)
-        finally:
-            con.close()
-        result.leftovers = run.leftovers
-        result.manifest = local._manifest(result, files, valid_files, metadata, entries)
-        result.manifest |= _ray_record(plan, len(groups))
-        result.files = run.commit(result.manifest, curated="curated")
-        return result
+        with ray_runtime.session(ray_address) as ray:
+            spill = run.spill_dir()
+            con = local._connect(spill / "driver", memory_limit, threads)
+            try:
+                if valid_files:
+                    local._valid_input(con, valid_files)  # bad files fail here, before any task
+                cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+                input_bytes = sum(f.stat().st_size for f in files)
+                plan = _Plan(
+                    spill=spill,
+                    langs=langs,
+                    seed=seed,
+                    unit=unit,
+                    partitions=partitions or max(cpus, math.ceil(input_bytes / PARTITION_BYTES)),
+                    threads=threads or 1,
+                    memory_limit=memory_limit,
+                    valid_files=valid_files,
+                    without_key=checked.without_key,
+                    entry_modulus=checked.entry_modulus,
+                    dry_run=dry_run,
+                    curated_dir=run.temp("curated"),
+                    faults=tuple(faults),
+                )
+                groups = _groups(files, max(cpus, math.ceil(input_bytes / MAP_TASK_BYTES)))
+                tasks = _Tasks(ray, plan, max_retries)
+                result = _drive(con, tasks, run, plan, groups, checked.rows, entries, t, p, lang)
+            finally:
+                con.close()
+            result.leftovers = run.leftovers
+            result.manifest = local._manifest(result, files, valid_files, metadata, entries)
+            result.manifest |= _ray_record(plan, len(groups))
+            result.files = run.commit(result.manifest, curated="curated")
+            return result
     except duckdb.Error as exc:
         raise BalanceError(local._one_line(str(exc))) from exc
     finally:
         run.cleanup()
-        if started_ray:
-            ray.shutdown()
 
 
 def _check_ray_options(partitions: int | None, max_retries: int) -> None:
@@ -257,25 +245,6 @@ def _drive(
 # --- Ray ---------------------------------------------------------------------------------------
 
 
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise BalanceError("--distributor ray needs Ray: pip install 'metaclip-sql[ray]'") from None
-    return ray
-
-
-def _start_ray(ray: Any, address: str | None) -> bool:
-    """Join the cluster at `address` (a local instance when None); reuse a running session."""
-    if ray.is_initialized():
-        return False
-    try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise BalanceError(f"--ray-address {address}: {local._one_line(str(exc))}") from exc
-    return True
-
-
 class _Tasks:
     """Submits one stage's tasks, waits for all of them, and turns task errors into one line."""
 
@@ -345,7 +314,7 @@ def _map_task(plan: _Plan, index: int, files: list[Path]) -> _MapResult:
             result.valid_ids = local._count(con, "valid_ids")
         _sql(con, "008_partition.sql", partitions=plan.partitions, path=str(temp))
     temp.mkdir(parents=True, exist_ok=True)  # no candidate rows: an empty output is complete too
-    _fault_point(plan, "map", index)
+    fault_point(plan.faults, "map", index)
     _replace(temp, final)
     return result
 
@@ -360,7 +329,7 @@ def _count_task(plan: _Plan, part: int) -> _PartitionResult:
         counts = con.table("match_counts").to_arrow_table()
         duplicates = local._count(con, "duplicate_rows")
         dropped_top = _sql(con, "024_dropped_ids.sql")[0][0]
-    _fault_point(plan, "count", part)
+    fault_point(plan.faults, "count", part)
     return _PartitionResult(counts=counts, duplicates=duplicates, dropped_top=dropped_top)
 
 
@@ -384,7 +353,7 @@ def _sample_task(plan: _Plan, part: int, entry_counts: pa.Table, t: float) -> _P
             temp.parent.mkdir(parents=True, exist_ok=True)
             plan.curated_dir.mkdir(parents=True, exist_ok=True)
             _sql(con, "050_write_curated.sql", path=str(temp))
-            _fault_point(plan, "sample", part)
+            fault_point(plan.faults, "sample", part)
             os.replace(temp, final)
             con.read_parquet(str(final)).create_view("kept_rows")
             _sql(con, "060_kept_counts.sql")
@@ -434,17 +403,6 @@ def _replace(temp: Path, final: Path) -> None:
     if final.exists():
         shutil.rmtree(final)
     os.replace(temp, final)
-
-
-def _fault_point(plan: _Plan, stage: str, index: int) -> None:
-    """For tests: the first attempt of a chosen task dies here, its output half done."""
-    for fault in plan.faults:
-        if (fault.stage, fault.index) != (stage, index) or fault.marker.exists():
-            continue
-        fault.marker.touch()
-        if fault.how == "kill":
-            os._exit(1)
-        raise OSError(f"injected failure in {stage} task {index}")
 
 
 # --- driver ------------------------------------------------------------------------------------

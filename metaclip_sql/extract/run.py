@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from metaclip_sql.errors import MetaclipError
+from metaclip_sql.extract.job import ExtractJob
 from metaclip_sql.extract.lid import default_language_id
 from metaclip_sql.extract.shard import ExtractOptions, ShardStats, staging_dir
 from metaclip_sql.io import paths, staging
@@ -18,13 +19,8 @@ from metaclip_sql.io.storage import Target, base_name
 from metaclip_sql.metadata.lang import LanguageMatchers, load_lang_map
 from metaclip_sql.metadata.load import BUNDLED_METADATA
 from metaclip_sql.metadata.matching import Matcher
-from metaclip_sql.runtime.local import (
-    ProgressCallback,
-    WorkerContext,
-    import_ray,
-    run_local,
-    run_ray,
-)
+from metaclip_sql.runtime import ray as ray_runtime
+from metaclip_sql.runtime.local import ProgressCallback, run_local
 
 DISTRIBUTORS = ("local", "ray")
 _SUMMED = [f.name for f in fields(ShardStats) if f.type in ("int", "float", int, float)]
@@ -109,6 +105,7 @@ def run_extract(
     distributor: str = "local",
     ray_address: str | None = None,
     max_retries: int = 3,
+    faults: Sequence[ray_runtime.Fault] = (),
 ) -> ExtractSummary:
     """Extract every input shard; shards that fail are reported, the others complete.
 
@@ -116,20 +113,23 @@ def run_extract(
     own language's list (MetaCLIP 2), routed through `lang_map` (default: the bundled one).
     `distributor` is `local` (`workers` processes here) or `ray` (one task per shard on the
     cluster at `ray_address`, a local instance when None; `workers` 0 means all its CPUs).
+    `faults` is for tests (`runtime.ray.Fault`, stage `shard`).
     """
     if distributor not in DISTRIBUTORS:
         raise InputError(f"--distributor must be one of {', '.join(DISTRIBUTORS)}")
     if distributor == "ray":
-        import_ray()  # before the metadata is loaded: fail in a second, not after it
+        ray_runtime.import_ray()  # before the metadata is loaded: fail in a second, not after it
     shards = expand_inputs(inputs)
     matcher = load_matcher(metadata, options.langs, lang_map)
-    context = WorkerContext(matcher, default_language_id(), options)
+    job = ExtractJob(matcher, default_language_id(), options)
     if isinstance(options.out_dir, Path):
         options.out_dir.mkdir(parents=True, exist_ok=True)
     folder = staging_dir(options.out_dir)
     leftovers = staging.remove_leftovers(folder)  # what killed runs left; a live run's stays
     if distributor == "ray":
-        stats = run_ray(shards, context, workers, on_progress, ray_address, max_retries)
+        stats = ray_runtime.run_shards(
+            shards, job, workers, on_progress, ray_address, max_retries, faults
+        )
     else:
-        stats = run_local(shards, context, min(workers, len(shards)), on_progress)
+        stats = run_local(shards, job, min(workers, len(shards)), on_progress)
     return ExtractSummary(stats, leftovers, folder)
