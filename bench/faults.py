@@ -18,7 +18,7 @@ mutant: kind, seed, offset of the damage, what was done, what it cost, the messa
     python bench/faults.py [--warc PATH] [--seed 0] [--count 30] [--kind KIND ...] [--cli 1]
 
 The input is any record-chunked `.warc.gz` (another layout is rewritten record-chunked first);
-by default ../shared/data/real-pages.warc.gz, else a sample WARC the project writes. A mutant
+by default the shared test data's real-pages.warc.gz when present, else a sample WARC the project writes. A mutant
 is rebuilt alone with `--seed SEED --count 1 --kind KIND`. Exit code 1 when a goal is missed.
 """
 

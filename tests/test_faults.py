@@ -1,6 +1,6 @@
 """Fault injection (issue 14): seeded damage to a record-chunked WARC costs only what it damages.
 
-A real record-chunked WARC (../shared/data/real-pages.warc.gz, one gzip member per record like
+A real record-chunked WARC (the shared test data's real-pages.warc.gz, one gzip member per record like
 Common Crawl's; a sample WARC written the same way where the shared data is absent) is damaged
 in one place by each kind of `faultwarc.KINDS`, three seeds each. Every mutant is first checked
 to be exactly the damage it names (`faultwarc.check_mutant`), so a generator bug cannot pass for

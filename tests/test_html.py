@@ -18,7 +18,7 @@ def _texts(html: bytes, url: str | None = "https://ex.org/a/page.html", charset=
 
 
 def _slow_resolve(base: str | None, src: str) -> str | None:
-    """ALGORITHM.md: urljoin(base, src); keep http(s) only; None when it cannot be resolved."""
+    """docs/algorithm.md: urljoin(base, src); keep http(s) only; None when it cannot be resolved."""
     try:
         url = urljoin(base, src.strip()) if base else src.strip()
         scheme = urlsplit(url).scheme.lower()

@@ -1,4 +1,4 @@
-"""From one HTML page to its images' candidate texts (ALGORITHM.md section 1).
+"""From one HTML page to its images' candidate texts (docs/algorithm.md, section 2).
 
 Decoding: a BOM wins; otherwise bytes that are valid UTF-8 are UTF-8 (the common case on the
 web, and a strong signal even where a page declares otherwise); otherwise the charset from the

@@ -1,4 +1,4 @@
-"""From one WAT metadata record to its images' candidate texts (ALGORITHM.md section 1).
+"""From one WAT metadata record to its images' candidate texts (docs/algorithm.md, section 2).
 
 Common Crawl's WAT lists a page's links under `Envelope.Payload-Metadata.HTTP-Response-Metadata
 .HTML-Metadata.Links`; a link whose `path` starts with `IMG@/src` is an image, its texts are the

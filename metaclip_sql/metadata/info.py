@@ -1,7 +1,7 @@
 """Inspect a metadata list: size, recorded sources, duplicates, and entries that cannot match.
 
-An entry `e` matches a text when `" " + e + " "` occurs in `spacing(text)` (ALGORITHM.md
-section 2). `spacing()` gives every padded mark (`, . ; : ? ! ``) its own space on each side
+An entry `e` matches a text when `" " + e + " "` occurs in `spacing(text)` (docs/algorithm.md,
+section 3). `spacing()` gives every padded mark (`, . ; : ? ! ``) its own space on each side
 and turns tabs and newlines into spaces, so `" " + e + " "` can occur in some spaced text
 exactly when, in it:
   - there is no tab, newline or carriage return;

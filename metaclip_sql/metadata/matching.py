@@ -1,4 +1,4 @@
-"""Substring matching of texts against metadata entries (ALGORITHM.md section 2).
+"""Substring matching of texts against metadata entries (docs/algorithm.md, section 3).
 
 `spacing()` pads punctuation and the text's ends with spaces; an entry matches when
 `" " + entry + " "` occurs in the spaced text. `Matcher` finds exactly the set the naive loop
@@ -65,7 +65,7 @@ UNSPACED_RANGES = (
     (0x20000, 0x2EBEF),  # CJK Unified Ideographs Extensions B-F
 )
 
-#: ASCII punctuation plus the CJK marks of ALGORITHM.md section 2 (full-width forms).
+#: ASCII punctuation plus the CJK marks of docs/algorithm.md section 3 (full-width forms).
 PUNCTUATION = frozenset(string.punctuation) | frozenset(
     "，。、；：？！“”‘’（）【】《》〈〉「」『』～—"
 )

@@ -1,6 +1,6 @@
 """The sources of a metadata list: each yields candidate entries lazily, in its own order.
 
-MetaCLIP's order (ALGORITHM.md section 0) is the strings "0".."99", WordNet synset head names,
+MetaCLIP's order (docs/algorithm.md, section 1) is the strings "0".."99", WordNet synset head names,
 Wikipedia unigrams, Wikipedia bigrams by PMI, Wikipedia titles by page views; wordfreq stands
 in for Wikipedia unigrams when no counts are at hand. The counting sources are SQL files under
 `sql/metadata/`, run in DuckDB over views that `text_view` defines on the input files, so
