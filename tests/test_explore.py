@@ -29,12 +29,14 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from metaclip_sql import explore
 from metaclip_sql.balance import sampling
 from metaclip_sql.cli import app
 from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.errors import MetaclipError
-from metaclip_sql.explore import views as explore
-from metaclip_sql.explore.views import ExploreError, compute_stats, open_pool
+from metaclip_sql.explore import ExploreError, compute_stats, open_pool
+from metaclip_sql.explore import pool as explore_pool
+from metaclip_sql.explore import shell as explore_shell
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 
 ENTRIES = ["cat", "dog", "sky", "sea", "owl"]
@@ -253,7 +255,7 @@ def test_stats_notes_a_list_that_does_not_fit(pool_dir: Path, metadata_file) -> 
 
 
 def test_no_metadata_list_known(pool_dir: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(explore, "BUNDLED_METADATA", tmp_path / "absent.json.gz")
+    monkeypatch.setattr(explore_pool, "BUNDLED_METADATA", tmp_path / "absent.json.gz")
     with open_pool([pool_dir]) as pool:
         assert pool.con.sql("SELECT count(*) FROM metadata").fetchall() == [(0,)]
         stats = compute_stats(pool, ts=(2,))
@@ -407,8 +409,8 @@ def test_shell_init_script_runs_in_the_duckdb_cli(pool_dir: Path, meta: Path, tm
 
 
 def test_shell_without_a_cli(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(explore.importlib.util, "find_spec", lambda name: None)
-    monkeypatch.setattr(explore.shutil, "which", lambda name: None)
+    monkeypatch.setattr(explore_shell.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(explore_shell.shutil, "which", lambda name: None)
     with pytest.raises(ExploreError, match=r"pip install 'metaclip-sql\[shell\]'"):
         explore.shell_argv(tmp_path / "init.sql")
     with pytest.raises(ExploreError, match="harlequin is not installed"):
