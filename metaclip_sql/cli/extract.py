@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,8 +9,6 @@ import typer
 
 if TYPE_CHECKING:
     from metaclip_sql.extract.run import ExtractSummary
-    from metaclip_sql.extract.shard import ExtractOptions
-    from metaclip_sql.io.storage import Target
 
 
 def extract(
@@ -69,7 +65,7 @@ def extract(
 ) -> None:
     """Extract image-text pairs from Common Crawl shards into Parquet, one file per shard."""
     from metaclip_sql.cli.progress import ShardProgress
-    from metaclip_sql.extract.run import run_extract
+    from metaclip_sql.extract.run import plan_extract, run_extract
 
     plan = plan_extract(
         inputs or (),
@@ -126,61 +122,3 @@ def print_extract_summary(summary: ExtractSummary, out: str | Path) -> None:
         typer.echo(f"  {summary.leftovers_note}")
     for failed in summary.failed:
         typer.echo(f"failed: {failed.messages[-1] if failed.messages else failed.shard}", err=True)
-
-
-# --- extract's option policy -------------------------------------------------------------------
-# Library policy, not option parsing: it belongs in metaclip_sql/extract/run.py, which is not
-# this change's to edit; moved there as is, `extract` above imports it from there.
-
-
-@dataclass(frozen=True)
-class ExtractPlan:
-    """What `run_extract` is given: the shards named, the per-shard options, the worker count."""
-
-    shards: list[Target]
-    options: ExtractOptions
-    workers: int
-
-
-def plan_extract(
-    inputs: Sequence[str] = (),
-    inputs_from: Sequence[str] = (),
-    inputs_base: str | None = None,
-    *,
-    out: str | Path = "matched",
-    lang: str = "en",
-    keep_unmatched: bool = False,
-    overwrite: bool = False,
-    page_timeout: float = 60.0,
-    workers: int = 0,
-    distributor: str = "local",
-    ray_address: str | None = None,
-) -> ExtractPlan:
-    """Check how the options combine, read the `--inputs-from` lists, expand every input and
-    settle the defaults (workers 0: all cores here, the cluster's CPUs with ray)."""
-    from metaclip_sql.extract import run as extract_run
-    from metaclip_sql.extract.lid import parse_lang_option
-    from metaclip_sql.extract.shard import ExtractOptions
-    from metaclip_sql.io.storage import as_target
-    from metaclip_sql.runtime.local import default_workers
-
-    if distributor == "local" and ray_address is not None:
-        raise extract_run.InputError("--ray-address needs --distributor ray")
-    if not inputs and not inputs_from:
-        raise extract_run.InputError("give shards, or --inputs-from a file listing them")
-    if inputs_base is not None and not inputs_from:
-        raise extract_run.InputError("--inputs-base needs --inputs-from")
-    listed = [
-        x for listing in inputs_from for x in extract_run.read_input_list(listing, inputs_base)
-    ]
-    options = ExtractOptions(
-        out_dir=as_target(out),
-        langs=parse_lang_option(lang),
-        keep_unmatched=keep_unmatched,
-        overwrite=overwrite,
-        page_timeout=page_timeout,
-    )
-    shards = extract_run.expand_inputs([*inputs, *listed])
-    return ExtractPlan(
-        shards, options, workers or (0 if distributor == "ray" else default_workers())
-    )

@@ -12,15 +12,15 @@ from pathlib import Path
 
 from metaclip_sql.errors import MetaclipError
 from metaclip_sql.extract.job import ExtractJob
-from metaclip_sql.extract.lid import default_language_id
+from metaclip_sql.extract.lid import default_language_id, parse_lang_option
 from metaclip_sql.extract.shard import ExtractOptions, ShardStats, staging_dir
 from metaclip_sql.io import paths, staging
-from metaclip_sql.io.storage import Target, base_name
+from metaclip_sql.io.storage import Target, as_target, base_name
 from metaclip_sql.metadata.lang import LanguageMatchers, load_lang_map
 from metaclip_sql.metadata.load import BUNDLED_METADATA
 from metaclip_sql.metadata.matching import Matcher
 from metaclip_sql.runtime import ray as ray_runtime
-from metaclip_sql.runtime.local import ProgressCallback, run_local
+from metaclip_sql.runtime.local import ProgressCallback, default_workers, run_local
 
 DISTRIBUTORS = ("local", "ray")
 _SUMMED = [f.name for f in fields(ShardStats) if f.type in ("int", "float", int, float)]
@@ -93,6 +93,51 @@ def load_matcher(
     if lang_map is not None:
         raise InputError("--lang-map needs --metadata to be a folder of <lang>.json lists")
     return Matcher.from_file(metadata if metadata is not None else BUNDLED_METADATA)
+
+
+@dataclass(frozen=True)
+class ExtractPlan:
+    """What `run_extract` is given: the shards named, the per-shard options, the worker count."""
+
+    shards: list[Target]
+    options: ExtractOptions
+    workers: int
+
+
+def plan_extract(
+    inputs: Sequence[str] = (),
+    inputs_from: Sequence[str] = (),
+    inputs_base: str | None = None,
+    *,
+    out: str | Path = "matched",
+    lang: str = "en",
+    keep_unmatched: bool = False,
+    overwrite: bool = False,
+    page_timeout: float = 60.0,
+    workers: int = 0,
+    distributor: str = "local",
+    ray_address: str | None = None,
+) -> ExtractPlan:
+    """Check how the options combine, read the `--inputs-from` lists, expand every input and
+    settle the defaults (workers 0: all cores here, the cluster's CPUs with ray)."""
+    if distributor == "local" and ray_address is not None:
+        raise InputError("--ray-address needs --distributor ray")
+    if not inputs and not inputs_from:
+        raise InputError("give shards, or --inputs-from a file listing them")
+    if inputs_base is not None and not inputs_from:
+        raise InputError("--inputs-base needs --inputs-from")
+    listed = [x for listing in inputs_from for x in read_input_list(listing, inputs_base)]
+    options = ExtractOptions(
+        out_dir=as_target(out),
+        langs=parse_lang_option(lang),
+        keep_unmatched=keep_unmatched,
+        overwrite=overwrite,
+        page_timeout=page_timeout,
+    )
+    shards = expand_inputs([*inputs, *listed])
+    return ExtractPlan(
+        shards, options, workers or (0 if distributor == "ray" else default_workers())
+    )
 
 
 def run_extract(
