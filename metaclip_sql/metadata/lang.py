@@ -18,6 +18,8 @@ from metaclip_sql.metadata.load import MetadataError, load_entries
 from metaclip_sql.metadata.matching import Matcher
 
 BUNDLED_LANG_MAP = Path(__file__).resolve().parents[1] / "data" / "lang_map.json"
+#: The lang map `metadata build --worldwide` writes beside its lists (not a list itself).
+LANG_MAP_NAME = "lang_map.json"
 LIST_SUFFIXES = (".json", ".json.gz", ".txt", ".txt.gz")
 
 
@@ -53,10 +55,23 @@ def load_lang_map(path: str | Path | None = None) -> LangMap:
     return LangMap(dict(aliases), frozenset(unspaced))
 
 
+def folder_lang_map(directory: str | Path) -> Path | None:
+    """The `lang_map.json` a worldwide build wrote into `directory`, None when there is none."""
+    path = Path(directory) / LANG_MAP_NAME
+    return path if path.is_file() else None
+
+
+def load_folder_lang_map(directory: str | Path, path: str | Path | None = None) -> LangMap:
+    """The lang map for the lists in `directory`: `path` when given, else the folder's own
+    `lang_map.json`, else the bundled one."""
+    return load_lang_map(path if path is not None else folder_lang_map(directory))
+
+
 def list_language(path: Path) -> str | None:
-    """`de.json` -> 'de'; None for files that are not metadata lists (sidecars, others)."""
+    """`de.json` -> 'de'; None for files that are not metadata lists (sidecars, the folder's
+    `lang_map.json`, others)."""
     name = path.name
-    if name.startswith(".") or name.endswith(".sources.json"):
+    if name.startswith(".") or name.endswith(".sources.json") or name == LANG_MAP_NAME:
         return None
     for suffix in LIST_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
@@ -107,7 +122,7 @@ class LanguageMatchers:
         langs: frozenset[str] | None = None,
         use_cache: bool = True,
     ) -> None:
-        self.lang_map = lang_map or load_lang_map()
+        self.lang_map = lang_map or load_folder_lang_map(directory)
         lists = load_lang_lists(directory, langs)
         self.matchers = {
             lang: Matcher(entries, use_cache, self.lang_map.padding(lang))
