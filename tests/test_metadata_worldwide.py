@@ -352,3 +352,27 @@ def test_extract_and_balance_worldwide_end_to_end(tmp_path: Path) -> None:
     assert by_lang["sh"].texts == 2 and by_lang["sh"].matched_share == 1.0
     assert by_lang["de"].texts == 2 and by_lang["en"].entries_matched >= 3
     assert report.pool is not None and report.pool.no_metadata_texts == 1
+
+
+def test_cli_builds_and_inspects_a_worldwide_folder(tmp_path: Path) -> None:
+    """`metadata build --worldwide` writes one list a language and the lang map; `metadata
+    info DIR` reports each; the single-list options are refused with --worldwide."""
+    from typer.testing import CliRunner
+
+    from metaclip_sql.cli import app
+
+    out = tmp_path / "meta"
+    args = ["metadata", "build", "--worldwide", "--wordfreq", "--langs", "de,zh"]
+    built = CliRunner().invoke(app, [*args, "--size", "5000", "--out", str(out)])
+    assert built.exit_code == 0, built.output
+    assert sorted(p.name for p in out.glob("*.json") if ".sources" not in p.name) == [
+        "de.json",
+        "lang_map.json",
+        "zh.json",
+    ]
+    info = CliRunner().invoke(app, ["metadata", "info", str(out)])
+    assert info.exit_code == 0 and "wuu,yue,zh" in info.output, info.output
+    refused = CliRunner().invoke(app, [*args, "--lang", "de", "--out", str(tmp_path / "x")])
+    assert refused.exit_code == 2 and "use --langs" in refused.output
+    single = CliRunner().invoke(app, ["metadata", "info", str(out / "de.json"), "--data", "x"])
+    assert single.exit_code == 2 and "go with a folder" in single.output

@@ -16,7 +16,7 @@ from metaclip_sql.extract.lid import default_language_id, parse_lang_option
 from metaclip_sql.extract.shard import ExtractOptions, ShardStats, staging_dir
 from metaclip_sql.io import paths, staging
 from metaclip_sql.io.storage import Target, as_target, base_name
-from metaclip_sql.metadata.lang import LanguageMatchers, load_lang_map
+from metaclip_sql.metadata.lang import LanguageMatchers, load_folder_lang_map
 from metaclip_sql.metadata.load import BUNDLED_METADATA
 from metaclip_sql.metadata.matching import Matcher
 from metaclip_sql.runtime import ray as ray_runtime
@@ -89,7 +89,7 @@ def load_matcher(
 ) -> Matcher | LanguageMatchers:
     """One Matcher for a list file (or the bundled list), per-language matchers for a folder."""
     if metadata is not None and Path(metadata).is_dir():
-        return LanguageMatchers(metadata, load_lang_map(lang_map), langs)
+        return LanguageMatchers(metadata, load_folder_lang_map(metadata, lang_map), langs)
     if lang_map is not None:
         raise InputError("--lang-map needs --metadata to be a folder of <lang>.json lists")
     return Matcher.from_file(metadata if metadata is not None else BUNDLED_METADATA)

@@ -346,3 +346,22 @@ def write_lang_map(out_dir: str | Path) -> dict[str, Any]:
     finally:
         tmp.unlink(missing_ok=True)
     return record
+
+
+def check_worldwide_options(
+    *, lang_given: bool, unigrams: object, bigrams: object, titles: Sequence[object]
+) -> None:
+    """`metadata build --worldwide` reads per-language dumps from `--wikipedia DIR/<lang>/`;
+    the single-list options for one language's dumps (and `--lang`) do not apply."""
+    given = [
+        name
+        for name, value in (("--unigrams", unigrams), ("--bigrams", bigrams), ("--titles", titles))
+        if value
+    ]
+    if given:
+        raise SourceError(
+            f"{', '.join(given)} build one list; with --worldwide, per-language dumps go in "
+            "--wikipedia DIR/<lang>/"
+        )
+    if lang_given:
+        raise SourceError("--worldwide builds every language the sources cover: use --langs")
