@@ -161,10 +161,10 @@ def test_the_estimate_against_the_memory_limit() -> None:
     con = duckdb.connect(config={"memory_limit": "2GB"})
     fits = balance_module.PairsFiles(10_000_000, frozenset(), 25_000_000)  # 0.68 GB
     too_big = balance_module.PairsFiles(50_000_000, frozenset(), 125_000_000)  # 3.4 GB
-    assert balance_module._use_in_memory(con, fits, "auto")
-    assert not balance_module._use_in_memory(con, too_big, "auto")
-    assert balance_module._use_in_memory(con, too_big, "in-memory")
-    assert not balance_module._use_in_memory(con, fits, "streaming")
+    assert balance_module.use_in_memory(con, fits, "auto")
+    assert not balance_module.use_in_memory(con, too_big, "auto")
+    assert balance_module.use_in_memory(con, too_big, "in-memory")
+    assert not balance_module.use_in_memory(con, fits, "streaming")
 
 
 def test_the_estimate_reads_the_entry_ids_from_the_footers(tmp_path: Path) -> None:

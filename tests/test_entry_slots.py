@@ -77,12 +77,7 @@ def test_a_file_without_statistics_gives_no_bound() -> None:
 
 def test_counts_group_by_an_array_only_when_it_fits() -> None:
     con = duckdb.connect(config={"threads": 2, "memory_limit": "2GB"})
-    sqlrunner.run(con, balance_module.COMMON_SQL)
-    sqlrunner.run(
-        con,
-        f"{balance_module.SQL_VERSION}/000_params.sql",
-        {"langs": None, "seed": 0, "entry_modulus": 1 << 19},
-    )
+    sqlrunner.run(con, "metaclip_v1/001_entry_slot.sql", {"entry_modulus": 1 << 19})
     count = (
         con.sql("SELECT [3, 499999, 3] AS entry_ids")
         .select("metaclip_entry_slot(unnest(entry_ids)) AS entry_id")

@@ -21,7 +21,7 @@ from metaclip_sql.balance.v1 import BalanceError
 from metaclip_sql.balance.v2 import WorldwideResult, balance_worldwide
 from metaclip_sql.cli import app
 from metaclip_sql.duck import sql as sqlrunner
-from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
+from metaclip_sql.schema import pair_key
 from tests.pools import Pool, copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
 
 LANGS = ("en", "de", "ja")
@@ -212,19 +212,10 @@ def _key_bytes(value) -> bytes:
 
 
 def test_sql_keep_rule_is_pythons_to_the_bit() -> None:
-    """metaclip_kept against sampling's threshold 1 - prod(1 - prob) at the threshold itself and
+    """metaclip_v2_kept against sampling's threshold 1 - prod(1 - prob) at the threshold itself and
     one ulp either side: any other product order or formula flips some of these."""
     con = duckdb.connect()
-    con.register("pairs", PAIRS_SCHEMA.empty_table())
-    con.register(
-        "prob_vectors",
-        pa.table(
-            {"lang": pa.array([], pa.string()), "probs": pa.array([], pa.list_(pa.float64()))}
-        ),
-    )
-    sqlrunner.run(con, "common/draws.sql")
-    sqlrunner.run(con, "metaclip_v2/000_params.sql", {"langs": None, "seed": 0})
-    sqlrunner.run(con, "metaclip_v2/040_sample.sql")
+    sqlrunner.run(con, "metaclip_v2/007_keep_rule.sql")
     rng = random.Random(3)
     cases: dict[str, list] = {"u": [], "ids": [], "probs": [], "expected": []}
     for _ in range(3000):
@@ -239,7 +230,7 @@ def test_sql_keep_rule_is_pythons_to_the_bit() -> None:
                     cases[column].append(value)
     con.register("cases", pa.table(cases))
     wrong = con.execute(
-        "SELECT count(*) FROM cases WHERE metaclip_kept(u, ids, probs) IS DISTINCT FROM expected"
+        "SELECT count(*) FROM cases WHERE metaclip_v2_kept(u, ids, probs) IS DISTINCT FROM expected"
     ).fetchone()[0]
     assert wrong == 0 and len(cases["u"]) > 6000
 

@@ -3,10 +3,10 @@
 DuckDB counts `GROUP BY entry_id` with its perfect hash aggregate, an array indexed by the key,
 when the key's statistics bound it to at most 2^perfect_ht_threshold values. Ids unnested from
 a list carry no statistics, so the SQL groups by `entry_id % modulus` (the macro
-metaclip_entry_slot in sql/metaclip_v1/000_params.sql), which is the id itself when the modulus
+metaclip_entry_slot in sql/metaclip_v1/001_entry_slot.sql), which is the id itself when the modulus
 is a power of two above every |id|, and which DuckDB can bound. This module finds that modulus
-in the Parquet footers and raises the threshold when the array is affordable. Measured on 50M
-texts (128M ids): the per-entry count took 1.5 CPU seconds against 4.7-5.3 with a hash table.
+in the Parquet footers and raises the threshold when the array is affordable (what it saves:
+docs/balance.md, "Why the SQL is written this way").
 """
 
 from __future__ import annotations

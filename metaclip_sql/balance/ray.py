@@ -1,17 +1,16 @@
-"""Balance on a Ray cluster: the SQL of `balance.py`, run per hash partition of uuid.
+"""Balance on a Ray cluster: MetaCLIP 1's SQL (v1.py), run per hash partition of uuid.
 
 Counts are decomposable, so the pool never has to sit on one machine:
 
-1. map: one task per group of input shards runs `008_partition.sql`, which writes its candidate
-   rows split into N partitions by a hash of uuid, so every copy of a (uuid, text) meets in one
-   (DuckDB's hash: the driver checks that every map task ran the same DuckDB version);
-2. count: one task per partition runs `009_candidates.sql`, `010_pairs.sql` and
-   `020_entry_counts.sql`, as local does, and returns its `match_counts`;
-3. the driver sums them (`022_sum_match_counts.sql`), runs `025`/`030` as local does, and puts
-   the pool's `entry_counts` and `t` in the object store;
-4. sample: one task per partition runs `007`/`030` on those (so it holds the pool's
-   probabilities in whatever form `040` reads them), `009`/`010` again, then `040`/`041` and
-   `050` into its part of `curated/`, and returns its kept counts (`060`);
+1. map: one task per group of input shards writes its candidate rows (`005`, `009`) split into
+   N partitions by a hash of uuid (`008`), so every copy of a (uuid, text) meets in one (DuckDB's
+   hash: the driver checks that every map task ran the same DuckDB version);
+2. count: one task per partition runs `009` and steps.count_pool, as local does, and returns its
+   `match_counts`;
+3. the driver sums them (`022`), runs steps.probabilities as local does, and puts the pool's
+   `entry_counts` and `t` in the object store;
+4. sample: one task per partition runs `030` on those, `009`/`010` again, then steps.sample as
+   local does into its part of `curated/`, and returns its kept counts and totals;
 5. the driver sums those (`065`), writes `entry_counts.parquet` (`070`) and the manifest, and
    renames everything into place.
 
@@ -38,9 +37,21 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from metaclip_sql.balance import entry_slots
-from metaclip_sql.balance import v1 as local
-from metaclip_sql.balance.v1 import BalanceError, BalanceResult
+from metaclip_sql.balance import manifest, options, pool, steps
+from metaclip_sql.balance.inputs import (
+    check_pairs_files,
+    define_inputs,
+    load_metadata,
+    register_metadata,
+    resolve_parquet_inputs,
+    resolve_paths,
+    valid_input,
+)
+from metaclip_sql.balance.options import DEFAULT_MAX_RETRIES, DEFAULT_SEED, BalanceError
+from metaclip_sql.balance.results import BalanceResult
+from metaclip_sql.balance.steps import Steps
+from metaclip_sql.duck import session
+from metaclip_sql.io.staging import OutputStaging
 from metaclip_sql.runtime import ray as ray_runtime
 from metaclip_sql.runtime.ray import Fault, fault_point
 from metaclip_sql.schema import PAIRS_SCHEMA
@@ -49,7 +60,6 @@ from metaclip_sql.schema import PAIRS_SCHEMA
 PARTITION_BYTES = 1 << 30
 #: Input bytes per map task: enough that each task's per-partition files are not tiny.
 MAP_TASK_BYTES = 256 << 20
-DEFAULT_MAX_RETRIES = 3
 
 #: The columns the map step writes: the extract's, plus where each row came from (dedup ties).
 _ROW_SCHEMA = pa.schema(
@@ -92,6 +102,7 @@ class _PartitionResult:
     counts: pa.Table  # match_counts or kept_counts of one partition
     duplicates: int = 0
     dropped_top: int | None = None  # largest entry id on a dropped duplicate (count step)
+    totals: pa.Table | None = None  # kept_totals of one partition (sample step)
 
 
 def balance_ray(
@@ -100,7 +111,7 @@ def balance_ray(
     t: float | None = None,
     p: float | None = None,
     out: str | Path = "balanced",
-    seed: int = local.DEFAULT_SEED,
+    seed: int = DEFAULT_SEED,
     lang: str = "en",
     metadata: str | Path | None = None,
     valid_uuids: Sequence[str | Path] = (),
@@ -113,82 +124,66 @@ def balance_ray(
     max_retries: int = DEFAULT_MAX_RETRIES,
     faults: Sequence[Fault] = (),
 ) -> BalanceResult:
-    """`balance.balance` on Ray: the same outputs, with `curated/` as one part per partition.
+    """`balance` on Ray: the same outputs, with `curated/` as one part per partition.
 
     `threads` is DuckDB's threads per task and the CPUs each task asks Ray for (default 1).
     `faults` is for tests (see Fault).
     """
-    local._check_options(t, p, unit)
-    _check_ray_options(partitions, max_retries)
-    files = local.resolve_parquet_inputs(inputs)
-    checked = local.check_pairs_files(files)
-    valid_files = local.resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
-    entries = local._load_metadata(metadata)
-    langs = local.parse_langs(lang)
+    options.check_threshold(t, p, unit)
+    options.check_ray_options(partitions, max_retries)
+    files = resolve_parquet_inputs(inputs)
+    checked = check_pairs_files(files)
+    valid_files = resolve_paths(valid_uuids, "--valid-uuids") if valid_uuids else []
+    entries = load_metadata(metadata)
+    langs = options.parse_langs(lang)
     ray_runtime.import_ray()  # before anything is read: fail in a second
-    run = local._Run(Path(out), dry_run)
-    try:
+    split: dict[str, Any] = {}
+
+    def body(con: duckdb.DuckDBPyConnection, staging: OutputStaging) -> BalanceResult:
+        if valid_files:
+            valid_input(con, valid_files)  # bad files fail here, before any task
         with ray_runtime.session(ray_address) as ray:
-            spill = run.spill_dir()
-            con = local._connect(spill / "driver", memory_limit, threads)
-            try:
-                if valid_files:
-                    local._valid_input(con, valid_files)  # bad files fail here, before any task
-                cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-                input_bytes = sum(f.stat().st_size for f in files)
-                plan = _Plan(
-                    spill=spill,
-                    langs=langs,
-                    seed=seed,
-                    unit=unit,
-                    partitions=partitions or max(cpus, math.ceil(input_bytes / PARTITION_BYTES)),
-                    threads=threads or 1,
-                    memory_limit=memory_limit,
-                    valid_files=valid_files,
-                    without_key=checked.without_key,
-                    entry_modulus=checked.entry_modulus,
-                    dry_run=dry_run,
-                    curated_dir=run.temp("curated"),
-                    faults=tuple(faults),
-                )
-                groups = _groups(files, max(cpus, math.ceil(input_bytes / MAP_TASK_BYTES)))
-                tasks = _Tasks(ray, plan, max_retries)
-                result = _drive(con, tasks, run, plan, groups, checked.rows, entries, t, p, lang)
-            finally:
-                con.close()
-            result.leftovers = run.leftovers
-            result.manifest = local._manifest(result, files, valid_files, metadata, entries)
-            result.manifest |= _ray_record(plan, len(groups))
-            result.files = run.commit(result.manifest, curated="curated")
-            return result
-    except duckdb.Error as exc:
-        raise BalanceError(local._one_line(str(exc))) from exc
-    finally:
-        run.cleanup()
+            cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            input_bytes = sum(f.stat().st_size for f in files)
+            plan = _Plan(
+                spill=staging.spill_dir(),
+                langs=langs,
+                seed=seed,
+                unit=unit,
+                partitions=partitions or max(cpus, math.ceil(input_bytes / PARTITION_BYTES)),
+                threads=threads or 1,
+                memory_limit=memory_limit,
+                valid_files=valid_files,
+                without_key=checked.without_key,
+                entry_modulus=checked.entry_modulus,
+                dry_run=dry_run,
+                curated_dir=staging.temp("curated"),
+                faults=tuple(faults),
+            )
+            groups = _groups(files, max(cpus, math.ceil(input_bytes / MAP_TASK_BYTES)))
+            split.update(  # what the manifest adds for a Ray run: how the pool was split
+                partitions=plan.partitions,
+                map_tasks=len(groups),
+                threads_per_task=plan.threads,
+                curated_parts="curated/part-<partition>.parquet",
+            )
+            tasks = _Tasks(ray, plan, max_retries)
+            return _drive(con, tasks, staging, plan, groups, checked.rows, entries, t, p, lang)
 
+    def record(result: BalanceResult) -> dict:
+        how = {"distributor": "ray", "plan": result.plan, **split}
+        meta = manifest.list_record(metadata, entries)
+        return manifest.build_manifest("balance", steps.V1, result, files, valid_files, meta, how)
 
-def _check_ray_options(partitions: int | None, max_retries: int) -> None:
-    if partitions is not None and partitions < 1:
-        raise BalanceError(f"--partitions must be >= 1, got {partitions}")
-    if max_retries < 0:
-        raise BalanceError(f"--max-retries must be >= 0, got {max_retries}")
-
-
-def _ray_record(plan: _Plan, map_tasks: int) -> dict[str, Any]:
-    """What the manifest adds for a Ray run: how the pool was split."""
-    return {
-        "distributor": "ray",
-        "partitions": plan.partitions,
-        "map_tasks": map_tasks,
-        "threads_per_task": plan.threads,
-        "curated_parts": "curated/part-<partition>.parquet",
-    }
+    return steps.run_staged(
+        Path(out), dry_run, memory_limit, threads, body, record, curated="curated", spill="driver"
+    )
 
 
 def _drive(
     con: duckdb.DuckDBPyConnection,
     tasks: _Tasks,
-    run: local._Run,
+    staging: OutputStaging,
     plan: _Plan,
     groups: list[list[Path]],
     rows_in: int,
@@ -199,41 +194,42 @@ def _drive(
 ) -> BalanceResult:
     """The five steps of the module docstring, timed; the driver only holds per-entry tables."""
     started = time.perf_counter()
-    steps = local._Steps(con)
+    run = steps.start_v1(con, plan.langs, plan.seed, plan.entry_modulus)
     mapped = tasks.run(_map_task, [(i, g) for i, g in enumerate(groups)], "map")
     _check_same_hash(mapped)
     counted = tasks.run(_count_task, [(k,) for k in range(plan.partitions)], "count")
     _register(con, "partial_match_counts", [r.counts for r in counted])
-    steps.run("022_sum_match_counts.sql")
-    counts = local.pool_counts(con, rows_in, sum(r.duplicates for r in counted))
+    run.run("022_sum_match_counts.sql")
+    counts = pool.pool_counts(con, rows_in, sum(r.duplicates for r in counted))
     counts["files_without_pair_key"] = len(plan.without_key)
     tops = [r.dropped_top for r in counted if r.dropped_top is not None]
-    local.check_dropped_ids(con, max(tops, default=None))
-    _check_pool(con, counts, mapped, plan, lang, entries)
-    if p is not None:
-        t = float(steps.run("025_p_to_t.sql", p=p).fetchall()[0][0])
-    steps.run("007_keep_rule.sql")
-    t, tail_proportion, head_entries, n_entries = steps.run("030_probs.sql", t=t).fetchall()[0]
+    pool.check_dropped_ids(con, max(tops, default=None))
+    unmatched = None
+    if counts["pairs"] == 0 and plan.valid_files and sum(m.rows or 0 for m in mapped) == 0:
+        unmatched = mapped[0].valid_ids or 0
+    pool.check_pool(con, counts, lang, entries, unmatched)
+    t, tail_proportion, head_entries, n_entries = steps.probabilities(run, t, p)
     pool_counts = tasks.put(con.table("entry_counts").to_arrow_table())
-    args = [(k, pool_counts, float(t)) for k in range(plan.partitions)]
+    args = [(k, pool_counts, t) for k in range(plan.partitions)]
     sampled = tasks.run(_sample_task, args, "sample")
     _register(con, "partial_kept_counts", [r.counts for r in sampled])
-    steps.run("065_sum_kept_counts.sql")
-    local._register_metadata(con, entries)
-    steps.run(
+    _register(con, "partial_kept_totals", [r.totals for r in sampled])
+    run.run("065_sum_kept_counts.sql")
+    register_metadata(con, entries)
+    run.run(
         "070_write_entry_counts.sql",
-        path=str(run.temp("entry_counts.parquet")),
+        path=str(staging.temp("entry_counts.parquet")),
         with_kept=not plan.dry_run,
     )
-    counts["kept"] = local._scalar(con, "kept_counts", "kept", "entry_id", -1)
-    counts["entries"], counts["head_entries"] = int(n_entries), int(head_entries)
-    seconds = {**tasks.seconds, **steps.seconds, "total": time.perf_counter() - started}
+    counts["kept"] = pool.total(con, "kept_totals", "kept")
+    counts["entries"], counts["head_entries"] = n_entries, head_entries
+    seconds = {**tasks.seconds, **run.seconds, "total": time.perf_counter() - started}
     return BalanceResult(
-        out=run.out,
+        out=staging.out,
         dry_run=plan.dry_run,
-        t=float(t),
+        t=t,
         p=p,
-        tail_proportion=float(tail_proportion),
+        tail_proportion=tail_proportion,
         seed=plan.seed,
         lang=lang,
         unit=plan.unit,
@@ -270,17 +266,16 @@ class _Tasks:
         except self.ray.exceptions.RayTaskError as exc:
             self.cancel_unfinished(refs)
             cause = getattr(exc, "cause", None) or exc
-            raise BalanceError(f"{stage} task failed: {local._one_line(str(cause))}") from exc
+            raise BalanceError(f"{stage} task failed: {session.one_line(cause)}") from exc
         except self.ray.exceptions.RayError as exc:
-            raise BalanceError(f"{stage} task lost: {local._one_line(str(exc))}") from exc
+            raise BalanceError(f"{stage} task lost: {session.one_line(exc)}") from exc
         self.seconds[stage] = time.perf_counter() - started
         return results
 
     def cancel_unfinished(self, refs: list[Any]) -> None:
         """Stop the stage's other tasks once one failed for good. Finished ones, the failed task
-        among them, are left alone: Ray 2.60 can abort the driver when a task is cancelled while
-        its failure is still being recorded ("Tried to complete task that was not pending", a
-        race of the kind ray-project/ray#54798 fixed for retries); CI hit it once."""
+        among them, are left alone: cancelling a task whose failure Ray is still recording can
+        abort the driver (docs/balance.md, "Why the SQL is written this way")."""
         try:
             _, unfinished = self.ray.wait(refs, num_returns=len(refs), timeout=0, fetch_local=False)
             for ref in unfinished:
@@ -306,13 +301,13 @@ def _map_task(plan: _Plan, index: int, files: list[Path]) -> _MapResult:
     temp.parent.mkdir(parents=True, exist_ok=True)
     plan.map_dir.mkdir(parents=True, exist_ok=True)
     result = _MapResult(duckdb.__version__)
-    with _task_connection(plan, f"map-{index}") as con:
-        local._define_inputs(con, files, plan.without_key, plan.valid_files, None)
+    with _task_steps(plan, f"map-{index}") as run:
+        define_inputs(run.con, files, plan.without_key, plan.valid_files)
+        steps.select_candidates(run, bool(plan.valid_files))
         if plan.valid_files:
-            _sql(con, "005_valid_ids.sql")
-            result.rows = local._count(con, "shards")
-            result.valid_ids = local._count(con, "valid_ids")
-        _sql(con, "008_partition.sql", partitions=plan.partitions, path=str(temp))
+            result.rows = pool.count_rows(run.con, "shards")
+            result.valid_ids = pool.count_rows(run.con, "valid_ids")
+        run.rows("008_partition.sql", partitions=plan.partitions, path=str(temp))
     temp.mkdir(parents=True, exist_ok=True)  # no candidate rows: an empty output is complete too
     fault_point(plan.faults, "map", index)
     _replace(temp, final)
@@ -320,63 +315,52 @@ def _map_task(plan: _Plan, index: int, files: list[Path]) -> _MapResult:
 
 
 def _count_task(plan: _Plan, part: int) -> _PartitionResult:
-    """Dedup and count one partition: local's 009, 010 and 020, over rows that meet only here."""
-    with _task_connection(plan, f"count-{part}") as con:
-        _partition_view(con, plan, part)
-        _sql(con, "009_candidates.sql")
-        _sql(con, "010_pairs.sql")
-        _sql(con, "020_entry_counts.sql")
-        counts = con.table("match_counts").to_arrow_table()
-        duplicates = local._count(con, "duplicate_rows")
-        dropped_top = _sql(con, "024_dropped_ids.sql")[0][0]
+    """Dedup and count one partition as local does (steps.count_pool), over rows that meet only
+    here."""
+    with _task_steps(plan, f"count-{part}") as run:
+        _partition_view(run.con, plan, part)
+        steps.select_candidates(run, False)
+        counted = steps.count_pool(run)
+        counts = run.con.table("match_counts").to_arrow_table()
     fault_point(plan.faults, "count", part)
-    return _PartitionResult(counts=counts, duplicates=duplicates, dropped_top=dropped_top)
+    return _PartitionResult(counts, counted.duplicates, counted.dropped_top)
 
 
 def _sample_task(plan: _Plan, part: int, entry_counts: pa.Table, t: float) -> _PartitionResult:
     """Sample one partition with the pool's probabilities; write its curated part, count it."""
-    with _task_connection(plan, f"sample-{part}") as con:
-        con.register("entry_counts", entry_counts)
-        _sql(con, "007_keep_rule.sql")
-        _sql(con, "030_probs.sql", t=t)
-        _partition_view(con, plan, part)
-        _sql(con, "009_candidates.sql")
-        _sql(con, "010_pairs.sql")
-        _sql(con, "040_sample.sql")
-        if plan.unit == "image":
-            _sql(con, "041_sample_image.sql")
-        if plan.dry_run:
-            _sql(con, "055_kept_total.sql" if plan.unit == "pair" else "056_kept_total_image.sql")
-        else:
-            final = plan.curated_dir / f"part-{part:05d}.parquet"
-            temp = plan.spill / "tmp" / f"part-{part:05d}.{uuid.uuid4().hex}.parquet"
-            temp.parent.mkdir(parents=True, exist_ok=True)
+
+    def publish(temp: Path) -> Path:
+        final = plan.curated_dir / f"part-{part:05d}.parquet"
+        fault_point(plan.faults, "sample", part)
+        os.replace(temp, final)
+        return final
+
+    with _task_steps(plan, f"sample-{part}") as run:
+        run.con.register("entry_counts", entry_counts)
+        run.rows("030_probs.sql", t=t)
+        _partition_view(run.con, plan, part)
+        steps.select_candidates(run, False)
+        run.run("common/010_pairs.sql")
+        curated = None
+        if not plan.dry_run:
+            curated = plan.spill / "tmp" / f"part-{part:05d}.{uuid.uuid4().hex}.parquet"
+            curated.parent.mkdir(parents=True, exist_ok=True)
             plan.curated_dir.mkdir(parents=True, exist_ok=True)
-            _sql(con, "050_write_curated.sql", path=str(temp))
-            fault_point(plan.faults, "sample", part)
-            os.replace(temp, final)
-            con.read_parquet(str(final)).create_view("kept_rows")
-            _sql(con, "060_kept_counts.sql")
-        return _PartitionResult(counts=con.table("kept_counts").to_arrow_table())
+        steps.sample(run, plan.unit, curated, publish)
+        return _PartitionResult(
+            counts=run.con.table("kept_counts").to_arrow_table(),
+            totals=run.con.table("kept_totals").to_arrow_table(),
+        )
 
 
 @contextmanager
-def _task_connection(plan: _Plan, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB session for one task attempt: parameters set, a spill dir of its own."""
+def _task_steps(plan: _Plan, name: str) -> Iterator[Steps]:
+    """A MetaCLIP 1 session for one task attempt (steps.start_v1), with a spill dir of its own."""
     spill = plan.spill / "tasks" / f"{name}.{uuid.uuid4().hex}"
     spill.mkdir(parents=True)
-    con = local._connect(spill, plan.memory_limit, plan.threads)
+    con = session.connect(spill, plan.memory_limit, plan.threads)
     try:
-        local.sqlrunner.run(con, local.COMMON_SQL)
-        _sql(
-            con,
-            "000_params.sql",
-            langs=plan.langs,
-            seed=plan.seed,
-            entry_modulus=plan.entry_modulus,
-        )
-        entry_slots.use_entry_slots(con, plan.entry_modulus)
-        yield con
+        yield steps.start_v1(con, plan.langs, plan.seed, plan.entry_modulus)
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -390,12 +374,6 @@ def _partition_view(con: duckdb.DuckDBPyConnection, plan: _Plan, part: int) -> N
     else:
         rows = con.from_arrow(_ROW_SCHEMA.empty_table())
     rows.create_view("shards")
-
-
-def _sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple]:
-    """Run one file of the version; a final SELECT's rows are read (and returned), so none is
-    left pending."""
-    return local.sqlrunner.run(con, f"{local.SQL_VERSION}/{name}", params).fetchall()
 
 
 def _replace(temp: Path, final: Path) -> None:
@@ -420,18 +398,3 @@ def _check_same_hash(mapped: list[_MapResult]) -> None:
             f"the Ray workers run different DuckDB versions ({', '.join(versions)}): install one "
             "version on every node, so that copies of a pair land in the same partition"
         )
-
-
-def _check_pool(
-    con: duckdb.DuckDBPyConnection,
-    counts: dict[str, int],
-    mapped: list[_MapResult],
-    plan: _Plan,
-    lang: str,
-    entries: list[str] | None,
-) -> None:
-    """The local run's checks, from the map tasks' numbers instead of the whole pool's tables."""
-    if counts["pairs"] == 0 and plan.valid_files and sum(m.rows or 0 for m in mapped) == 0:
-        n_valid = mapped[0].valid_ids or 0
-        raise BalanceError(f"--valid-uuids: none of its {n_valid:,} uuids/urls is in the input")
-    local._check_pool(con, counts, [], lang, entries)

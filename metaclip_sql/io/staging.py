@@ -8,8 +8,10 @@ on `.balance-<tag>.lock`, taken before any of them exists and given up after the
 The kernel drops a lock when its process dies, however it dies (pid reuse does not matter), so
 `remove_leftovers` removes exactly what no live process holds: a concurrent run's files stay.
 
-`commit_lock` serializes balance's commit (several renames) between runs on the same `--out`,
-so its outputs always come from one run. Locks are `flock`s on files opened for writing (NFS
+`OutputStaging` is a balance run's side of this: its temporary names under `--out`, its lock,
+and the commit that renames every output into place, manifest last. `commit_lock` serializes
+that commit (several renames) between runs on the same `--out`, so its outputs always come from
+one run. Locks are `flock`s on files opened for writing (NFS
 emulates them with POSIX locks, which need that); a lock file may be unlinked by whoever holds
 it, so `hold` checks after locking that the name still leads to the file it locked.
 """
@@ -18,11 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 #: Held around balance's commit; removed by its holder when done.
 COMMIT_LOCK = ".metaclip-sql.lock"
@@ -75,6 +80,97 @@ def commit_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         held.release(remove=True)
+
+
+class OutputStaging:
+    """A balance run's outputs: written under temporary names in `out`, renamed into place only
+    when every output is complete (`commit`), and never left behind (`cleanup`).
+
+    The run holds `.balance-<tag>.lock` from before its first temporary name exists until the
+    last is gone: another run's cleanup leaves them alone while this one lives, and removes them
+    if it was killed. `leftovers` names what killed runs had left, removed when this run started.
+    A dry run's outputs get `.dry-run` in their names (`manifest.dry-run.json`), so a previous
+    run's outputs stay.
+    """
+
+    def __init__(self, out: Path, dry_run: bool) -> None:
+        self.out = out
+        self.dry_run = dry_run
+        self.created_out = not out.exists()
+        self.tag = f"{os.getpid()}-{time.time_ns()}"
+        self._temps: list[Path] = []
+        self._held: Held | None = None
+        self.leftovers: list[str] = []
+
+    def _start(self) -> None:
+        """Before the first temporary name: remove killed runs' leftovers, hold this run's lock."""
+        if self._held is None:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.leftovers = remove_leftovers(self.out)
+            self._held = hold(self.out / f".balance-{self.tag}.lock")
+
+    def spill_dir(self) -> Path:
+        """This run's folder for DuckDB's spill and intermediate files (removed by cleanup)."""
+        self._start()
+        path = self.out / f".balance-spill-{self.tag}"
+        path.mkdir(parents=True, exist_ok=True)
+        if path not in self._temps:
+            self._temps.append(path)
+        return path
+
+    def temp(self, name: str) -> Path:
+        """The temporary name output `name` (e.g. `curated.parquet`) is written under."""
+        self._start()
+        path = self.out / f".{name}.{self.tag}.tmp"
+        if path not in self._temps:
+            self._temps.append(path)
+        return path
+
+    def final(self, name: str) -> Path:
+        """Where output `name` goes when committed."""
+        if self.dry_run:
+            stem, dot, suffix = name.partition(".")
+            name = f"{stem}.dry-run{dot}{suffix}"
+        return self.out / name
+
+    def commit(self, manifest: dict[str, Any], curated: str = "curated.parquet") -> dict[str, str]:
+        """Move outputs into place; manifest.json goes last, so its presence means complete.
+
+        `curated` is one file (`curated.parquet`) or a directory of parts (`curated`); the other
+        form, left by an earlier run with the other distributor, is removed so one remains.
+        A concurrent run on the same `out` commits before or after, never in between. Returns
+        the committed paths by output (`curated`, `entry_counts`, `manifest`).
+        """
+        with commit_lock(self.out):
+            return self._commit(manifest, curated)
+
+    def _commit(self, manifest: dict[str, Any], curated: str) -> dict[str, str]:
+        names = ["entry_counts.parquet"] + ([] if self.dry_run else [curated])
+        manifest_path = self.final("manifest.json")
+        manifest_path.unlink(missing_ok=True)
+        if not self.dry_run:
+            _remove(self.final("curated" if curated == "curated.parquet" else "curated.parquet"))
+        done = {}
+        for name in names:
+            if self.final(name).is_dir():
+                shutil.rmtree(self.final(name))
+            os.replace(self.temp(name), self.final(name))
+            done[name.split(".")[0]] = str(self.final(name))
+        self.temp("manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        os.replace(self.temp("manifest.json"), manifest_path)
+        done["manifest"] = str(manifest_path)
+        return done
+
+    def cleanup(self) -> None:
+        """Remove every temporary name, then give the lock up (and `out`, if this run made it
+        and it stayed empty)."""
+        for path in self._temps:
+            _remove(path)
+        if self._held is not None:  # last: the temporaries are gone
+            self._held.release(remove=True)
+            self._held = None
+        if self.created_out and self.out.is_dir() and not any(self.out.iterdir()):
+            self.out.rmdir()
 
 
 def remove_if_free(path: Path) -> bool:

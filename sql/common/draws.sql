@@ -6,9 +6,10 @@
 -- Grain:   one value per call.
 --
 -- Draws come from integer arithmetic, not from DuckDB's hash() (which changed between versions)
--- nor from md5 per row (which costs more than the rest of the sampling). metaclip_mix64 is the
--- finalizer of splitmix64 (Steele, Lea and Flood 2014): a bijection on 64 bits whose every
--- output bit depends on every input bit; products wrap modulo 2^64 by way of UHUGEINT.
+-- nor from md5 per row (slower than the rest of the sampling: docs/balance.md, "Why the SQL is
+-- written this way"). metaclip_mix64 is the finalizer of splitmix64 (Steele, Lea and Flood
+-- 2014): a bijection on 64 bits whose every output bit depends on every input bit; products
+-- wrap modulo 2^64 by way of UHUGEINT.
 -- A seed is mixed once per run into a state per use (salt 0: the keep draw, salt 1: the pick of
 -- --unit image). A pair's keep draw u reads the low 64 bits of its pair_key (an md5, so uniform)
 -- and its pick key the high 64 bits, so the two are independent.
@@ -45,7 +46,7 @@ CREATE OR REPLACE TEMP MACRO metaclip_pick(pair_key, state) AS
 -- A pair's keep draw, added to every row of a relation: u = (metaclip_mix64(low 64 bits of
 -- pair_key XOR state) >> 11) / 2^53. Written out stage by stage, not as metaclip_mix64: a scalar
 -- macro is expanded in place, so it would evaluate its argument 8 times and its products 6
--- times; one projection per stage computes each once (u over 50M pairs: 2.7 s against 4.4 s).
+-- times; one projection per stage computes each once.
 CREATE OR REPLACE TEMP MACRO metaclip_with_u(rel, state) AS TABLE
 SELECT * EXCLUDE (z3), (metaclip_xorshift(z3, 31) >> 11)::DOUBLE / 9007199254740992.0 AS u
 FROM (

@@ -1,10 +1,10 @@
--- The keep rule every sampling path applies (the streaming steps, the in-memory dry run, Ray's
--- sample tasks): how a pair's draw u and its entries' counts decide whether it is kept.
+-- The keep rule every MetaCLIP 1 sampling path applies (the streaming steps, the in-memory dry
+-- run, Ray's sample tasks): how a pair's draw u and its entries' counts decide whether it is kept.
 -- Inputs:  none (macros only)
 -- Output:  metaclip_prob_lookup (table macro: a relation of (entry_id, count), t -> one row:
 --          t; heads BIT, bit entry_id set for head entries (t / count < 1); counts UINTEGER[],
 --          counts[entry_id + 1] = count, 0 for entries not in the relation),
---          metaclip_kept (macro: u, entry_ids, t, heads, counts -> BOOLEAN)
+--          metaclip_v1_kept (macro: u, entry_ids, t, heads, counts -> BOOLEAN)
 -- Grain:   one value per call.
 --
 -- One uniform per pair decides it: u = mix64(low 64 bits of pair_key XOR keep_state) >> 11,
@@ -16,10 +16,10 @@
 -- seed and the pair only (same output whatever the threads, file order or machine); a larger t
 -- only lowers the product, so it keeps a superset. Never random(): a volatile filter next to a
 -- join can be pushed to the per-entry side and flip one coin per entry instead of per row.
--- Why a bitset and counts, not a list of probabilities: DuckDB copies the whole one-row lookup
--- for every vector of rows that reads it (a cross product rescans its right side), so the cost
--- grows with the lookup's size in bytes. The 1-bit head test settles most pairs; the 4-byte
--- counts are read only for pairs that need draws.
+-- The lookup is a head bitset and 4-byte counts, not a list of probabilities, because DuckDB
+-- reads the whole one-row lookup for every vector of rows (its cost grows with its size in
+-- bytes): the 1-bit head test settles most pairs; the counts are read only for pairs that need
+-- draws (docs/balance.md, "Why the SQL is written this way").
 -- Order of the work: a pair's first and last entries are tested in the head bitset first
 -- (settles most pairs with a tail entry for two bit reads), a one-entry pair needs no lambda,
 -- and only the rest walk their list.
@@ -39,7 +39,7 @@ FROM (
 ) AS ids
 LEFT JOIN query_table(counts_relation) AS c USING (entry_id);
 
-CREATE OR REPLACE TEMP MACRO metaclip_kept(u, entry_ids, t, heads, counts) AS
+CREATE OR REPLACE TEMP MACRO metaclip_v1_kept(u, entry_ids, t, heads, counts) AS
     CASE
         WHEN get_bit(heads, entry_ids[1]) = 0 OR get_bit(heads, entry_ids[-1]) = 0 THEN true
         WHEN len(entry_ids) = 1 THEN u < 1.0 - (1.0 - t / counts[entry_ids[1] + 1])

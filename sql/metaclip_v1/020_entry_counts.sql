@@ -1,9 +1,12 @@
 -- Step 2: how many candidate texts match each entry, over the whole pool after dedup.
--- Inputs:  candidates, duplicate_rows (from 010_pairs.sql),
---          metaclip_entry_slot (000_params.sql: ids grouped so that DuckDB counts into an array)
--- Output:  match_counts (table: entry_id, count; entry_id -1 holds the number of pairs)
+-- Inputs:  candidates, duplicate_rows (common/009_candidates.sql, common/010_pairs.sql),
+--          metaclip_entry_slot (001_entry_slot.sql: ids grouped so that DuckDB counts into an
+--          array)
+-- Output:  match_counts (table: entry_id INTEGER, count BIGINT, firsts BIGINT: the pairs whose
+--                        first entry is this one)
 --          entry_counts (table: entry_id INTEGER, count BIGINT, only entries matched at least once)
--- Grain:   one row per entry.
+--          pool_totals  (table, one row: pairs BIGINT, the number of distinct candidate pairs)
+-- Grain:   match_counts and entry_counts one row per entry; pool_totals one row.
 -- Counted as (rows of every candidate) minus (rows dropped as duplicates), which gives the counts
 -- over `pairs` without an anti-join on the large side. The number of pairs comes from the same
 -- pass: `firsts` counts the texts whose first entry is this one (entry_ids are distinct), so it
@@ -31,20 +34,19 @@ dropped AS (
         FROM duplicate_rows
     )
     GROUP BY entry_id
-),
-per_entry AS MATERIALIZED (
-    SELECT
-        seen.entry_id,
-        seen.n - coalesce(dropped.n, 0) AS count,
-        seen.firsts - coalesce(dropped.firsts, 0) AS firsts
-    FROM seen
-    LEFT JOIN dropped USING (entry_id)
 )
-SELECT entry_id::INTEGER AS entry_id, count::BIGINT AS count FROM per_entry
-UNION ALL
-SELECT -1, coalesce(sum(firsts), 0)::BIGINT FROM per_entry;
+SELECT
+    seen.entry_id::INTEGER AS entry_id,
+    (seen.n - coalesce(dropped.n, 0))::BIGINT AS count,
+    (seen.firsts - coalesce(dropped.firsts, 0))::BIGINT AS firsts
+FROM seen
+LEFT JOIN dropped USING (entry_id);
 
 CREATE OR REPLACE TEMP TABLE entry_counts AS
 SELECT entry_id, count
 FROM match_counts
-WHERE entry_id >= 0 AND count > 0;
+WHERE count > 0;
+
+CREATE OR REPLACE TEMP TABLE pool_totals AS
+SELECT coalesce(sum(firsts), 0)::BIGINT AS pairs
+FROM match_counts;

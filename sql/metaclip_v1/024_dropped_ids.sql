@@ -1,5 +1,5 @@
 -- Step 2a: the largest entry id among the rows dropped as duplicates.
--- Inputs:  duplicate_rows (from 010_pairs.sql)
+-- Inputs:  duplicate_rows (common/010_pairs.sql)
 -- Output:  one row: top (INTEGER, NULL when no row was dropped)
 -- Grain:   one row.
 -- The kept copy of a pair has the same entry_ids as its dropped copies when every shard was

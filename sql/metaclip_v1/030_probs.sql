@@ -1,9 +1,9 @@
 -- Step 3: each entry's keep probability, prob = least(1, t / count).
--- Inputs:  entry_counts (from 020_entry_counts.sql), $t (DOUBLE > 0),
+-- Inputs:  entry_counts (020_entry_counts.sql, or 022 on Ray, or 015), $t (DOUBLE > 0),
 --          metaclip_prob_lookup (007_keep_rule.sql)
 -- Output:  entry_probs (table: entry_id, count, prob)
 --          prob_lookup (table, one row: t, heads, counts; see 007_keep_rule.sql), which the
---          sample step indexes without a join
+--          keep step (045) indexes without a join
 --          and a final row: t, tail_proportion (the reference's t_to_p), head_entries, entries
 -- Grain:   entry_probs one row per matched entry; prob_lookup one row.
 

@@ -1,5 +1,6 @@
 -- Step 7: the per-entry table users choose t from and check the result against.
--- Inputs:  entry_probs (from 030_probs.sql), kept_counts (from 060_kept_counts.sql),
+-- Inputs:  entry_probs (030_probs.sql), kept_counts (060_kept_counts.sql or 065; empty in a
+--          dry run),
 --          metadata_entries (view: entry_id, entry; empty when no metadata list is known),
 --          $path (a temporary file name), $with_kept (false in a dry run: kept is then NULL)
 -- Output:  a zstd Parquet file: entry_id, entry, count, prob, kept

@@ -12,7 +12,8 @@
 -- the reference's curate.py). The anchor keeps t_en itself, as the reference does.
 -- Entries never matched are not in lang_entry_counts; the reference's arrays hold them as zeros,
 -- which only matters for a p below a language's smallest non-zero share (the reference then gives
--- t = 0 and samples nothing; here t is the smallest count and the language keeps everything).
+-- t = 0 and samples nothing; here t is the language's smallest count, so its entries with that
+-- count keep every text and those with larger counts are sampled down to about t).
 
 CREATE OR REPLACE TEMP TABLE lang_thresholds AS
 WITH anchor AS (

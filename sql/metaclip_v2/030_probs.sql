@@ -1,5 +1,5 @@
 -- Step 3 (worldwide): each (lang, entry)'s keep probability, prob = least(1, t_lang / count).
--- Inputs:  lang_entry_counts (020), lang_thresholds (025), match_counts (020)
+-- Inputs:  lang_entry_counts, lang_totals (020), lang_thresholds (025)
 -- Output:  entry_probs  (table: lang, entry_id, count, prob)
 --          prob_vectors (table: lang, probs DOUBLE[] with probs[entry_id + 1] = prob, 1.0 for
 --                        entries never matched), so sampling looks entries up without a join
@@ -28,10 +28,10 @@ SELECT
     t.t,
     t.p,
     coalesce(sum(e.count) FILTER (WHERE e.count < t.t) / sum(e.count), 0.0) AS tail_proportion,
-    any_value(m.count) AS pairs,
+    any_value(m.pairs) AS pairs,
     count(*) AS entries,
     count(*) FILTER (WHERE e.prob < 1.0) AS head_entries
 FROM entry_probs AS e
 JOIN lang_thresholds AS t USING (lang)
-JOIN match_counts AS m ON m.lang = e.lang AND m.entry_id = -1
+JOIN lang_totals AS m ON m.lang = e.lang
 GROUP BY e.lang, t.t, t.p;

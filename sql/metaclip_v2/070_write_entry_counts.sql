@@ -1,7 +1,7 @@
 -- Step 7 (worldwide): the per-(lang, entry) table to check each language's result against.
--- Inputs:  entry_probs (030), kept_counts (055, 056 or 060), metadata_entries (view: lang,
---          entry_id, entry; empty when no metadata folder is given), $path (a temporary file
---          name), $with_kept (false in a dry run: kept is then NULL)
+-- Inputs:  entry_probs (030), kept_counts (060; empty in a dry run), metadata_entries (view:
+--          lang, entry_id, entry; empty when no metadata folder is given), $path (a temporary
+--          file name), $with_kept (false in a dry run: kept is then NULL)
 -- Output:  a zstd Parquet file: lang, entry_id, entry, count, prob, kept
 -- Grain:   one row per (lang, entry) matched at least once, by lang then entry_id.
 

@@ -1,5 +1,5 @@
 -- Step 8 (worldwide): what the manifest records per language.
--- Inputs:  lang_summary (030), kept_counts (055, 056 or 060)
+-- Inputs:  lang_summary (030), kept_totals (055, 056 or 060)
 -- Output:  one row per language: lang, t, p, tail_proportion, pairs, kept, entries, head_entries
 -- Grain:   one row per language, by lang.
 
@@ -13,5 +13,5 @@ SELECT
     s.entries,
     s.head_entries
 FROM lang_summary AS s
-LEFT JOIN kept_counts AS k ON k.lang = s.lang AND k.entry_id = -1
+LEFT JOIN kept_totals AS k ON k.lang = s.lang
 ORDER BY s.lang;
