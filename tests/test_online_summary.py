@@ -140,3 +140,20 @@ def test_img2dataset_input(pool, tmp_path):
     assert oc.keep_one(
         sample["pair_key"], sample["entry_ids"], 1, image_keys=sample["image_keys"]
     ) == bool(strings[0])
+
+
+def test_cli_balance_epochs(tmp_path) -> None:
+    """`balance --epochs N --dry-run` prints what each epoch keeps next to the offline run;
+    --worldwide is refused before anything runs."""
+    from typer.testing import CliRunner
+
+    from metaclip_sql.cli import app
+    from metaclip_sql.demo import run_demo
+
+    run_demo(tmp_path / "demo", 60)
+    args = ["balance", str(tmp_path / "demo" / "matched"), "--out", str(tmp_path / "b")]
+    done = CliRunner().invoke(app, [*args, "--t", "5", "--epochs", "3", "--dry-run"])
+    assert done.exit_code == 0, done.output
+    assert "epoch 0 keeps" in done.output and "the same as the offline run's" in done.output
+    refused = CliRunner().invoke(app, [*args, "--worldwide", "--epochs", "3"])
+    assert refused.exit_code == 2 and "--worldwide is not supported" in refused.output

@@ -1,14 +1,10 @@
-"""`metaclip-sql balance`: options in, MetaCLIP 1's `balance` or MetaCLIP 2's
-`balance_worldwide` called, its summary printed.
-
-The checks of how the options combine are still here, as they were in the one-module CLI; they
-move into balance's library entry point when it has them.
-"""
+"""`metaclip-sql balance`: options in, `balance.balance_command` called (it checks how the
+options combine and runs MetaCLIP 1 locally or on Ray, or MetaCLIP 2), its summary printed;
+with `--epochs`, online curation's per-epoch summary of the same output."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 
@@ -71,40 +67,20 @@ def balance(
     max_retries: int = typer.Option(
         3, "--max-retries", help="Ray: retries of a task whose worker dies or hits an I/O error."
     ),
+    epochs: int | None = typer.Option(
+        None,
+        "--epochs",
+        help="Also: what online curation keeps in each of the first N epochs (docs/online.md).",
+    ),
 ) -> None:
     """Balance pairs per metadata entry (MetaCLIP Algorithm 1) with versioned SQL in DuckDB."""
-    from metaclip_sql.balance.v1 import balance as run_balance
+    from metaclip_sql.balance import balance_command
 
-    if distributor == "local" and (ray_address is not None or partitions is not None):
-        _usage_error("--ray-address and --partitions need --distributor ray")
-    if worldwide:
-        from metaclip_sql.balance.v2 import DEFAULT_T_EN, balance_worldwide
+    if epochs is not None:
+        from metaclip_sql.online import check_epochs
 
-        if distributor != "local":
-            _usage_error("--worldwide runs with --distributor local only, for now")
-        if t is not None or p is not None:
-            _usage_error("--worldwide takes --t-en (English's threshold), not --t or --p")
-        if dry_run_plan != "auto":
-            _usage_error("--dry-run-plan is for MetaCLIP 1's --unit pair; --worldwide streams")
-        result = balance_worldwide(
-            inputs,
-            t_en=DEFAULT_T_EN if t_en is None else t_en,
-            out=out,
-            seed=seed,
-            lang=lang or "all",
-            metadata=metadata,
-            valid_uuids=valid_uuids or (),
-            unit=unit or "image",
-            memory_limit=memory_limit,
-            threads=threads or None,
-            dry_run=dry_run,
-        )
-        typer.echo(result.summary())
-        return
-    if t_en is not None:
-        _usage_error("--t-en needs --worldwide")
-    lang, unit = lang or "en", unit or "pair"
-    result = run_balance(
+        check_epochs(epochs, worldwide)
+    result = balance_command(
         inputs,
         t=t,
         p=p,
@@ -112,20 +88,21 @@ def balance(
         seed=seed,
         lang=lang,
         metadata=metadata,
-        valid_uuids=valid_uuids or (),
+        valid_uuids=valid_uuids,
         unit=unit,
         memory_limit=memory_limit,
-        threads=threads or None,
+        threads=threads,
         dry_run=dry_run,
         dry_run_plan=dry_run_plan,
+        worldwide=worldwide,
+        t_en=t_en,
         distributor=distributor,
         ray_address=ray_address,
         partitions=partitions,
         max_retries=max_retries,
     )
     typer.echo(result.summary())
+    if epochs is not None:
+        from metaclip_sql.online import epochs_summary
 
-
-def _usage_error(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+        typer.echo(epochs_summary(result.out, epochs, dry_run=result.dry_run).summary())

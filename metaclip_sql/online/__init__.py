@@ -15,7 +15,7 @@ from metaclip_sql.online.curation import UNITS, OnlineCuration
 from metaclip_sql.online.filters import HFFilter, WebDatasetFilter
 from metaclip_sql.online.keys import key_string
 from metaclip_sql.online.pool import Pool, PoolError, img2dataset_input, read_pool
-from metaclip_sql.online.summary import EpochsSummary, epochs_summary
+from metaclip_sql.online.summary import EpochsSummary, check_epochs, epochs_summary
 
 __all__ = [
     "UNITS",
@@ -26,6 +26,7 @@ __all__ = [
     "Pool",
     "PoolError",
     "WebDatasetFilter",
+    "check_epochs",
     "epochs_summary",
     "img2dataset_input",
     "key_string",

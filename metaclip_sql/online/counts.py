@@ -17,8 +17,10 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from metaclip_sql.errors import MetaclipError
 
-class CurationSourceError(ValueError):
+
+class CurationSourceError(MetaclipError):
     """A balance output (or counts file) that cannot describe a curation, told in one line."""
 
 

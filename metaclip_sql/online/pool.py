@@ -25,12 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from metaclip_sql.errors import MetaclipError
 from metaclip_sql.online.counts import langs_of
 from metaclip_sql.online.keys import key_bytes
 from metaclip_sql.schema import pair_key as pair_key_of
 
 
-class PoolError(ValueError):
+class PoolError(MetaclipError):
     """Inputs that are not a pool of extract rows, told in one line."""
 
 

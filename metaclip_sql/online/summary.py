@@ -81,6 +81,14 @@ class EpochsSummary:
         return "\n".join(lines)
 
 
+def check_epochs(epochs: int, worldwide: bool = False) -> None:
+    """`--epochs N` before anything runs: N >= 1, and MetaCLIP 1 outputs only."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise CurationSourceError(f"--epochs must be an integer >= 1, got {epochs!r}")
+    if worldwide:
+        raise CurationSourceError("--epochs reads MetaCLIP 1 outputs; --worldwide is not supported")
+
+
 def epochs_summary(
     source: str | Path | Iterable[str | Path],
     epochs: int,
@@ -98,7 +106,7 @@ def epochs_summary(
     --valid-uuids; its entry counts the probabilities; `dry_run` picks which of its runs), or
     extract outputs (files, folders, globs: then `t` is required, counts are computed here)."""
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+        raise CurationSourceError(f"--epochs must be an integer >= 1, got {epochs!r}")
     if _is_balance_output(source):
         found = find_balance_output(source, dry_run)  # type: ignore[arg-type]
         curation = OnlineCuration.from_balance(source, dry_run=found.dry_run)  # type: ignore[arg-type]
@@ -112,7 +120,9 @@ def epochs_summary(
         origin = {"balance": str(found.folder), "dry_run": found.dry_run}
     else:
         if t is None:
-            raise ValueError("t is required when the source is a pool, not a balance output")
+            raise CurationSourceError(
+                "t is required when the source is a pool, not a balance output"
+            )
         pool = read_pool(source, lang=lang, valid_uuids=valid_uuids)  # type: ignore[arg-type]
         curation = curation_for_pool(pool, t=t, seed=seed, unit=unit, lang=lang)
         offline = None
@@ -126,7 +136,7 @@ def curation_for_pool(
     """Counts over the pool's deduplicated candidates, as balance's would be."""
     values = pool.table["entry_ids"].combine_chunks().flatten().to_numpy()
     if not len(values):
-        raise ValueError("no candidate pairs in the pool")
+        raise CurationSourceError("no candidate pairs in the pool")
     counts = np.bincount(values.astype(np.int64))
     ids = np.flatnonzero(counts)
     return OnlineCuration(ids, counts[ids], t=t, seed=seed, unit=unit, lang=lang)
