@@ -9,10 +9,10 @@ each library entry point (`balance`, `balance_ray`, `balance_worldwide`), which 
 from __future__ import annotations
 
 from metaclip_sql.errors import MetaclipError
+from metaclip_sql.runtime import DISTRIBUTORS
 
 DEFAULT_SEED = 0
 UNITS = ("pair", "image")
-DISTRIBUTORS = ("local", "ray")
 #: How a dry run reads the pool: `auto` picks in-memory when its estimate fits (v1.use_in_memory).
 DRY_RUN_PLANS = ("auto", "in-memory", "streaming")
 DEFAULT_MAX_RETRIES = 3

@@ -54,7 +54,7 @@ def resolve_sources(data: Sequence[str | Path]) -> Sources:
         raise ExploreError(f"give one balance output at a time, got {names}")
     files = tuple(sorted(pair_files))
     if files:
-        from metaclip_sql.balance.v1 import check_pairs_files
+        from metaclip_sql.balance import check_pairs_files
 
         check_pairs_files(files)
     if not balance_dirs:

@@ -19,10 +19,10 @@ from metaclip_sql.io.storage import Target, as_target, base_name
 from metaclip_sql.metadata.lang import LanguageMatchers, load_folder_lang_map
 from metaclip_sql.metadata.load import BUNDLED_METADATA
 from metaclip_sql.metadata.matching import Matcher
+from metaclip_sql.runtime import DISTRIBUTORS
 from metaclip_sql.runtime import ray as ray_runtime
 from metaclip_sql.runtime.local import ProgressCallback, default_workers, run_local
 
-DISTRIBUTORS = ("local", "ray")
 _SUMMED = [f.name for f in fields(ShardStats) if f.type in ("int", "float", int, float)]
 
 
