@@ -1,10 +1,11 @@
 """The `metaclip-sql` command line: a thin Typer layer over the library API.
 
 One module per command group, each parsing its options and calling one library function:
-`extract`, `balance`, `metadata` (build, info), `explore` (sql, shell, stats, plot) and `demo`;
-`progress` is extract's progress display. This module holds the app, `--version` and the one
-rule for errors: a `MetaclipError` (the user's input or options) is printed as one line and the
-exit code is 2; any other exception is a bug and shows its traceback.
+`extract`, `balance`, `metadata` (build, info), `explore` (sql, shell, stats, plot, report,
+explain) and `demo`; `progress` is extract's progress display. This module holds the app,
+`--version` and the one rule for errors: a `MetaclipError` (the user's input or options) is
+printed as one line and the exit code is 2; any other exception is a bug and shows its
+traceback.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ app.command("sql")(explore.sql_query)
 app.command("shell")(explore.shell)
 app.command("stats")(explore.stats)
 app.command("plot")(explore.plot)
+app.command("report")(explore.report)
+app.command("explain")(explore.explain)
 app.command("demo")(demo.demo)
 
 __all__ = ["app"]

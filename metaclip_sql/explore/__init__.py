@@ -5,17 +5,32 @@ extract outputs and a balance output; `pool` opens DuckDB with the views of `sql
 them (pairs, matches, metadata, entry_counts, curated, the macro t_to_p); the commands read the
 pool through those views only: `query` runs the user's SQL and writes its result (`sql`),
 `stats` computes the entry distribution and what each threshold keeps, `stats_format` prints
-it, `plot` draws it, `shell` starts DuckDB's CLI with the same views. `ExploreError` (in
-`errors`) is every user-facing problem, one line.
+it, `plot` draws it, `shell` starts DuckDB's CLI with the same views. `report` (with
+`report_html` and `report_svg`) gathers all of it into one HTML page, `explain` redoes balance's
+decision for one pair (with `balance_run`, a balance output's settings), `survival` plans t
+before download. `ExploreError` (in `errors`) is every user-facing problem, one line.
 
 Each command has one library call: `run_sql`, `pool_stats`, `plot_pool`, `run_shell` (and
-`write_init_script`); `open_pool` gives the views to any other caller.
+`write_init_script`), `write_report`, `explain`, `stats_with_survival`; `open_pool` gives the
+views to any other caller.
 """
 
+from metaclip_sql.explore.balance_run import BalanceRun
 from metaclip_sql.explore.errors import ExploreError
+from metaclip_sql.explore.explain import (
+    EXPLAIN_FORMATS,
+    ExplainedEntry,
+    ExplainedPair,
+    Explanation,
+    explain,
+    explanation_json,
+    format_explanation,
+)
 from metaclip_sql.explore.plot import PlotResult, plot_entry_counts, plot_pool
 from metaclip_sql.explore.pool import Pool, open_pool
 from metaclip_sql.explore.query import FORMATS, format_table, run_query, run_sql, write_result
+from metaclip_sql.explore.report import Report, ReportResult, build_report, write_report
+from metaclip_sql.explore.report_html import render_report
 from metaclip_sql.explore.shell import UIS, run_shell, shell_argv, write_init_script
 from metaclip_sql.explore.sources import BALANCE_FILES, Sources, resolve_sources
 from metaclip_sql.explore.stats import (
@@ -33,28 +48,53 @@ from metaclip_sql.explore.stats_format import (
     stats_json,
     stats_report,
 )
+from metaclip_sql.explore.survival import (
+    SurvivalPlan,
+    SurvivalRow,
+    format_survival,
+    recommended_t_before,
+    stats_with_survival,
+    survival_json,
+    survival_plans,
+)
 
 __all__ = [
     "BALANCE_FILES",
     "DEFAULT_TS",
+    "EXPLAIN_FORMATS",
     "FORMATS",
     "P_TO_T_SQL",
     "UIS",
+    "BalanceRun",
+    "ExplainedEntry",
+    "ExplainedPair",
+    "Explanation",
     "ExploreError",
     "PlotResult",
     "Pool",
+    "Report",
+    "ReportResult",
     "Sources",
     "Stats",
+    "SurvivalPlan",
+    "SurvivalRow",
     "Threshold",
+    "build_report",
     "compute_stats",
+    "explain",
+    "explanation_json",
+    "format_explanation",
     "format_language_thresholds",
     "format_stats",
+    "format_survival",
     "format_table",
     "language_thresholds",
     "open_pool",
     "plot_entry_counts",
     "plot_pool",
     "pool_stats",
+    "recommended_t_before",
+    "render_report",
     "resolve_sources",
     "run_query",
     "run_shell",
@@ -62,6 +102,10 @@ __all__ = [
     "shell_argv",
     "stats_json",
     "stats_report",
+    "stats_with_survival",
+    "survival_json",
+    "survival_plans",
     "write_init_script",
+    "write_report",
     "write_result",
 ]
