@@ -1,6 +1,6 @@
 """Fault injection sweep (issue 14): seeded damage to a record-chunked WARC, judged per mutant.
 
-Every kind of `tests/faultwarc.py` (flipped bytes, junk between members, truncation, wrong WARC
+Every kind of `tests/helpers/faultwarc.py` (flipped bytes, junk between members, truncation, wrong WARC
 Content-Length both ways, stale Content-Encoding, no WARC-Target-URI, a 2 MiB HTTP header line,
 a wrong declared charset, an empty gzip member, a duplicated member) is made `--count` times,
 with seeds `--seed` .. `--seed + count - 1`; each mutant damages one record or one gap between
@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests/
 
 from metaclip_sql.extract import records as readers
-from tests import faultwarc
+from tests.helpers import faultwarc
 
 REAL_PAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-pages.warc.gz"
 COLUMNS = ("mutants", "failed", "partial", "pages lost", "rows lost", "silent", "cli exit!=0")

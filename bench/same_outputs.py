@@ -17,7 +17,7 @@ sha256 and the versions of the packages that shape outputs are recorded and comp
 - a WAT made here from the real pages' `<img>` tags (plus Common Crawl's whirlwind WAT),
   extracted both ways;
 - a generated pool of 4 Parquet shards in the extract schema (Zipf-like entries as in
-  tests/pools.py, 210k rows, 8 languages, cross-shard duplicates, 10% unmatched, one shard
+  tests/helpers/pools.py, 210k rows, 8 languages, cross-shard duplicates, 10% unmatched, one shard
   without `pair_key`) and a `--valid-uuids` list.
 
 The commands on them: `balance` v1 at two thresholds on each pool, `--dry-run` (both plans),
@@ -176,7 +176,7 @@ def write_zipf_pool(
     shards: int = 4,
     seed: int = 0,
 ) -> tuple[Path, Path]:
-    """Shards in the extract schema, like tests/pools.py's zipf_pool: entry e matched with
+    """Shards in the extract schema, like tests/helpers/pools.py's zipf_pool: entry e matched with
     probability about 1 / (e + 1), 1-3 texts per image, 5% of rows repeated in another shard,
     10% unmatched, languages drawn from `LANGS` with English 3 times as likely. The last shard
     has no `pair_key` column (the schema before it existed). `valid` lists 2 of 3 images."""

@@ -1,4 +1,5 @@
-"""Shared fixtures: the shared read-only test data and an isolated automaton cache."""
+"""Fixtures for every test: an isolated automaton cache and a metadata-list writer (the shared
+test data's paths are in `tests/helpers/data.py`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-REAL_PAGES = SHARED_DATA / "real-pages.warc.gz"
-WHIRLWIND = SHARED_DATA / "commoncrawl"
 
 
 @pytest.fixture(autouse=True)
@@ -30,10 +27,3 @@ def metadata_file(tmp_path: Path):
         return path
 
     return write
-
-
-def require(path: Path) -> Path:
-    """Skip (not fail) where the shared data is absent, e.g. a bare clone outside the workspace."""
-    if not path.exists():
-        pytest.skip(f"shared test data {path} not present")
-    return path

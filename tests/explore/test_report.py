@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 from metaclip_sql.balance import balance, sampling
 from metaclip_sql.cli import app
 from metaclip_sql.explore import build_report, render_report, write_report
-from tests.pools import Pool, pair_row, write_rows, zipf_pool
+from tests.helpers.pools import Pool, pair_row, write_rows, zipf_pool
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 T = 12

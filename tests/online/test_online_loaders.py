@@ -20,7 +20,7 @@ import pytest
 
 from metaclip_sql.online import OnlineCuration, img2dataset_input
 from metaclip_sql.online.keys import key_one
-from tests.online_helpers import curated_keys, image_server, local_pool, run_balance
+from tests.helpers.online import curated_keys, image_server, local_pool, run_balance
 
 wds = pytest.importorskip("webdataset")
 if importlib.util.find_spec("img2dataset") is None:  # not imported here: it is slow to import

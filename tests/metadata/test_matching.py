@@ -17,7 +17,7 @@ from metaclip_sql.metadata.matching import (
     naive_match,
     spacing,
 )
-from tests.conftest import REAL_PAGES, require
+from tests.helpers.data import REAL_PAGES, require
 
 
 def test_spacing_pads_punctuation_and_ends() -> None:

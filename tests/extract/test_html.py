@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from metaclip_sql.extract.html import PageCounts, decode_html, image_texts, resolve_url, url_root
-from tests.conftest import REAL_PAGES, require
+from tests.helpers.data import REAL_PAGES, require
 
 
 def _texts(html: bytes, url: str | None = "https://ex.org/a/page.html", charset=None):

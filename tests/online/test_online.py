@@ -15,8 +15,8 @@ import pytest
 
 from metaclip_sql.balance import sampling
 from metaclip_sql.online import CurationSourceError, OnlineCuration, draws, key_string
-from tests.online_helpers import curated_keys, pool_pairs, run_balance, split_rows
-from tests.pools import zipf_pool
+from tests.helpers.online import curated_keys, pool_pairs, run_balance, split_rows
+from tests.helpers.pools import zipf_pool
 
 T = 60.0
 

@@ -1,6 +1,6 @@
 """Issue 14: `extract` loses nothing on WARCs written by real crawlers.
 
-A loopback site (`tests/crawlsite.py`) serves real pages the ways real servers do (gzip,
+A loopback site (`tests/helpers/crawlsite.py`) serves real pages the ways real servers do (gzip,
 deflate, br and zstd, chunked or not, redirects, a custom 404 page, legacy charsets, images);
 GNU Wget and warcio + requests crawl it into WARCs that keep those encodings as received. For
 each WARC the reference reader (warcio, slow and obviously correct) is first checked against
@@ -25,7 +25,7 @@ import wordfreq
 
 from metaclip_sql.extract.run import run_extract
 from metaclip_sql.extract.shard import ExtractOptions
-from tests.crawlsite import (
+from tests.helpers.crawlsite import (
     VARIANTS,
     CrawlServer,
     ReferenceRead,

@@ -13,7 +13,7 @@ builds such WARCs with real tools instead of hand-made bytes:
 - `reference_pairs` reads a WARC slowly and obviously correctly with warcio, for the tests to
   compare `extract` with.
 
-No tests live here; `tests/test_real_writers.py` uses it.
+No tests live here; `tests/extract/test_real_writers.py` uses it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from metaclip_sql.extract.html import PageCounts, image_texts
 from metaclip_sql.extract.shard import image_uuid
 from metaclip_sql.metadata.matching import naive_match
 from metaclip_sql.sample import sample_pages
-from tests.conftest import REAL_PAGES
+from tests.helpers.data import REAL_PAGES
 
 #: How each page is answered, assigned by page index in this order (cycling). Encoded bodies
 #: are sent with Content-Length unless the name says chunked; `redirect-*` sends the page's

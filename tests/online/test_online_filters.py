@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 
 from metaclip_sql.online import OnlineCuration, key_string
-from tests.online_helpers import pool_pairs, run_balance
-from tests.pools import zipf_pool
+from tests.helpers.online import pool_pairs, run_balance
+from tests.helpers.pools import zipf_pool
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from metaclip_sql.balance.v2 import balance_worldwide
 from metaclip_sql.cli import app
 from metaclip_sql.explore import ExploreError, compute_stats, open_pool
-from tests.pools import zipf_pool
+from tests.helpers.pools import zipf_pool
 
 
 @pytest.fixture

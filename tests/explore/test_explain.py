@@ -1,6 +1,6 @@
 """explain: balance's decision for one pair, redone, must be balance's (curated.parquet).
 
-Pools come from `tests/pools.py` (Zipf-like entries, cross-shard duplicates, unmatched texts,
+Pools come from `tests/helpers/pools.py` (Zipf-like entries, cross-shard duplicates, unmatched texts,
 two or three languages); each balance run is compared pair by pair with what `explain` decides,
 for --unit pair and image, --lang en with --valid-uuids, a worldwide run, and without a balance
 output (the options and counts from the pool).
@@ -20,7 +20,7 @@ from metaclip_sql.balance import balance, balance_worldwide, sampling
 from metaclip_sql.cli import app
 from metaclip_sql.explore import ExploreError, explain, explanation_json, format_explanation
 from metaclip_sql.schema import pair_key
-from tests.pools import Pool, copies_half_without_pair_key, zipf_pool
+from tests.helpers.pools import Pool, copies_half_without_pair_key, zipf_pool
 
 T = 12
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from metaclip_sql.schema import pair_key
-from tests.pools import Pool, pair_row, write_rows
+from tests.helpers.pools import Pool, pair_row, write_rows
 
 
 def run_balance(inputs, **options):

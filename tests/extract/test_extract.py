@@ -22,7 +22,7 @@ from metaclip_sql.extract.shard import ExtractOptions, extract_shard, read_stats
 from metaclip_sql.metadata.matching import Matcher
 from metaclip_sql.sample import Response, write_warc
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
-from tests.conftest import REAL_PAGES, WHIRLWIND, require
+from tests.helpers.data import REAL_PAGES, WHIRLWIND, require
 
 REAL_ENTRIES = [
     "India", "air pollution", "map", "PM2.5", "A map", "pollution",

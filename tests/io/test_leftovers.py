@@ -29,7 +29,7 @@ from metaclip_sql.balance.v2 import balance_worldwide
 from metaclip_sql.extract.shard import read_stats
 from metaclip_sql.io import staging
 from metaclip_sql.sample import sample_pages, write_warc
-from tests.pools import zipf_pool
+from tests.helpers.pools import zipf_pool
 
 CLI = [
     sys.executable,

@@ -22,7 +22,7 @@ from metaclip_sql.balance.v2 import WorldwideResult, balance_worldwide
 from metaclip_sql.cli import app
 from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.schema import pair_key
-from tests.pools import Pool, copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
+from tests.helpers.pools import Pool, copies_half_without_pair_key, uuid_of, write_rows, zipf_pool
 
 LANGS = ("en", "de", "ja")
 T_EN = 25

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from metaclip_sql.online import OnlineCuration
-from tests.online_helpers import pool_pairs
-from tests.pools import zipf_pool
+from tests.helpers.online import pool_pairs
+from tests.helpers.pools import zipf_pool
 
 EPOCHS = 24
 Z = 5.0

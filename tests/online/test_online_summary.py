@@ -20,8 +20,8 @@ from metaclip_sql.online import (
     read_pool,
 )
 from metaclip_sql.online.keys import key_one
-from tests.online_helpers import curated_keys, run_balance
-from tests.pools import zipf_pool
+from tests.helpers.online import curated_keys, run_balance
+from tests.helpers.pools import zipf_pool
 
 T, SEED = 40.0, 2
 

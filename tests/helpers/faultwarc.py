@@ -2,7 +2,7 @@
 
 A clean `.warc.gz` in Common Crawl's layout (one gzip member per record) is damaged in one place
 by a seeded mutant generator, extracted, and the output judged against the clean file's own
-extraction. The helper is shared by `tests/test_faults.py` (a small seeded set, asserted) and
+extraction. The helper is shared by `tests/extract/test_faults.py` (a small seeded set, asserted) and
 `bench/faults.py` (a sweep, tabulated).
 
 Three parts, kept independent of the reader under test (`metaclip_sql.extract.records`, FastWARC):

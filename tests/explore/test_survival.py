@@ -28,7 +28,7 @@ from metaclip_sql.explore import (
     stats_with_survival,
     survival_plans,
 )
-from tests.pools import Pool, zipf_pool
+from tests.helpers.pools import Pool, zipf_pool
 
 S, T = 0.6, 150.0
 

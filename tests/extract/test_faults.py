@@ -23,9 +23,9 @@ import shutil
 
 import pytest
 
-from tests import faultwarc
-from tests.conftest import REAL_PAGES
-from tests.faultwarc import KINDS, FaultRun, Mutant, MutantError, Rows
+from tests.helpers import faultwarc
+from tests.helpers.data import REAL_PAGES
+from tests.helpers.faultwarc import KINDS, FaultRun, Mutant, MutantError, Rows
 
 SEEDS = (0, 1, 2)
 

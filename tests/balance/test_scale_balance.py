@@ -17,7 +17,7 @@ from metaclip_sql.balance.ray import Fault, _Tasks, balance_ray
 from metaclip_sql.balance.v1 import BalanceError, BalanceResult, balance
 from metaclip_sql.cli import app
 from metaclip_sql.errors import MetaclipError
-from tests.pools import Pool, zipf_pool
+from tests.helpers.pools import Pool, zipf_pool
 
 ray = pytest.importorskip("ray")
 

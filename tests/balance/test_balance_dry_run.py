@@ -16,7 +16,7 @@ from metaclip_sql.balance import v1 as balance_module
 from metaclip_sql.balance.v1 import BalanceError, BalanceResult, balance
 from metaclip_sql.cli import app
 from metaclip_sql.duck.settings import memory_limit_bytes
-from tests.pools import copies_half_without_pair_key, pair_row, write_rows, zipf_pool
+from tests.helpers.pools import copies_half_without_pair_key, pair_row, write_rows, zipf_pool
 
 
 def both_plans(inputs: list[Path], out: Path, **options) -> tuple[BalanceResult, BalanceResult]:

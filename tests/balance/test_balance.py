@@ -20,7 +20,7 @@ from metaclip_sql.cli import app
 from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.errors import MetaclipError
 from metaclip_sql.schema import pair_key
-from tests.pools import (
+from tests.helpers.pools import (
     Pool,
     copies_half_without_pair_key,
     pair_row,

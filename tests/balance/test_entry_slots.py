@@ -23,7 +23,7 @@ from metaclip_sql.balance.entry_slots import (
 from metaclip_sql.balance.v1 import balance
 from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.duck.settings import setting
-from tests.pools import pair_row, write_rows, zipf_pool
+from tests.helpers.pools import pair_row, write_rows, zipf_pool
 
 
 def _without_statistics(files: list[Path], folder: Path) -> list[Path]:
