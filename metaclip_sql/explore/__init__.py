@@ -5,10 +5,11 @@ extract outputs and a balance output; `pool` opens DuckDB with the views of `sql
 them (pairs, matches, metadata, entry_counts, curated, the macro t_to_p); the commands read the
 pool through those views only: `query` runs the user's SQL and writes its result (`sql`),
 `stats` computes the entry distribution and what each threshold keeps, `stats_format` prints
-it, `plot` draws it, `shell` starts DuckDB's CLI with the same views. `report` (with
-`report_html` and `report_svg`) gathers all of it into one HTML page, `explain` redoes balance's
-decision for one pair (with `balance_run`, a balance output's settings), `survival` plans t
-before download. `ExploreError` (in `errors`) is every user-facing problem, one line.
+it, `plot` draws it, `shell` starts DuckDB's CLI with the same views. `report` gathers all of
+it and `report_page` draws it as one HTML page (its sections in `report_pool` and `report_run`,
+built with `report_html` and `report_svg`); `explain` redoes balance's decision for one pair
+(with `balance_run`, a balance output's settings) and `explain_format` prints it; `survival`
+plans t before download. `ExploreError` (in `errors`) is every user-facing problem, one line.
 
 Each command has one library call: `run_sql`, `pool_stats`, `plot_pool`, `run_shell` (and
 `write_init_script`), `write_report`, `explain`, `stats_with_survival`; `open_pool` gives the
@@ -17,20 +18,20 @@ views to any other caller.
 
 from metaclip_sql.explore.balance_run import BalanceRun
 from metaclip_sql.explore.errors import ExploreError
-from metaclip_sql.explore.explain import (
+from metaclip_sql.explore.explain import explain
+from metaclip_sql.explore.explain_format import (
     EXPLAIN_FORMATS,
     ExplainedEntry,
     ExplainedPair,
     Explanation,
-    explain,
     explanation_json,
     format_explanation,
 )
 from metaclip_sql.explore.plot import PlotResult, plot_entry_counts, plot_pool
 from metaclip_sql.explore.pool import Pool, open_pool
 from metaclip_sql.explore.query import FORMATS, format_table, run_query, run_sql, write_result
-from metaclip_sql.explore.report import Report, ReportResult, build_report, write_report
-from metaclip_sql.explore.report_html import render_report
+from metaclip_sql.explore.report import Report, build_report
+from metaclip_sql.explore.report_page import ReportResult, render_report, write_report
 from metaclip_sql.explore.shell import UIS, run_shell, shell_argv, write_init_script
 from metaclip_sql.explore.sources import BALANCE_FILES, Sources, resolve_sources
 from metaclip_sql.explore.stats import (

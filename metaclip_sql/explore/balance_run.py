@@ -3,7 +3,8 @@
 
 Only the manifest and the output's own files are read (balance's public outputs, not its
 internals). The images a run admitted with `--valid-uuids` are read again from the files its
-manifest lists, by the rule balance applies (`sql/explore/valid_ids.sql`).
+manifest lists, with balance's own reader (`balance.inputs.valid_input`) and by the rule balance
+applies (`sql/explore/valid_ids.sql`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from duckdb import ColumnExpression, ConstantExpression
 
+from metaclip_sql.balance import BalanceError
+from metaclip_sql.balance.inputs import valid_input
 from metaclip_sql.duck import sql as sqlrunner
-from metaclip_sql.explore.errors import ExploreError, one_line
+from metaclip_sql.explore.errors import ExploreError
 
 UNITS = ("pair", "image")
 
@@ -178,46 +180,16 @@ def check_unit(unit: str) -> str:
 
 def define_valid_ids(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> None:
     """The temp table `valid_ids` (value: a uuid or url) of `--valid-uuids` files, read as
-    balance reads them: Parquet with a uuid or url column (only `status = 'success'` rows when
-    there is a status column), or text with one value a line."""
-    relation = None
-    for path in files:
-        part = _valid_parquet(con, path) if _is_parquet(path) else _valid_text(con, path)
-        relation = part if relation is None else relation.union(part)
-    if relation is None:
+    balance reads them (`balance.inputs.valid_input`): Parquet with a uuid or url column (only
+    `status = 'success'` rows when there is a status column), or text with one value a line."""
+    if not files:
         raise ExploreError("no --valid-uuids file to read")
+    try:
+        relation = valid_input(con, list(files))
+    except BalanceError as exc:
+        raise ExploreError(str(exc)) from exc
     relation.create_view("valid_input")
     sqlrunner.run(con, "explore/valid_ids.sql")
-
-
-def _valid_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
-    try:
-        relation = con.read_parquet(str(path))
-    except duckdb.Error as exc:
-        raise ExploreError(f"--valid-uuids {path}: {one_line(exc)}") from exc
-    column = next((c for c in ("uuid", "url") if c in relation.columns), None)
-    if column is None:
-        raise ExploreError(f"--valid-uuids {path}: needs a uuid or url column")
-    if "status" in relation.columns:
-        relation = relation.filter(ColumnExpression("status") == ConstantExpression("success"))
-    return relation.select(ColumnExpression(column).cast(duckdb.sqltype("VARCHAR")).alias("value"))
-
-
-def _valid_text(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
-    return con.read_csv(
-        str(path),
-        header=False,
-        columns={"value": "VARCHAR"},
-        sep="\x1f",
-        quotechar="",
-        escapechar="",
-        auto_detect=False,
-    )
-
-
-def _is_parquet(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(4) == b"PAR1"
 
 
 def _num(value: float) -> str:

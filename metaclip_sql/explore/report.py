@@ -3,9 +3,10 @@
 `build_report` gathers every number the page shows, over one pool (`open_pool`): `stats` (two
 passes over the Parquet: the per-pair table and the entry counts), then everything else from
 those two materialized tables, plus a bounded slice of the first rows for the sample texts, and
-one pass over uuid and url only when a balance run used --valid-uuids. `report_html` renders a
-`Report`; `write_report` does both and writes the file. Sizes are capped (tables, chart points,
-samples, text lengths), so the page stays small whatever the pool.
+one pass over uuid and url only when a balance run used --valid-uuids. This module only
+gathers: `report_page` renders a `Report` (and `write_report` builds, renders and writes it).
+Sizes are capped (tables, chart points, samples, text lengths), so the page stays small whatever
+the pool.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ _MAYBE_NEVER = re.compile(r"[,.;:?!`\t\n\r]")
 
 @dataclass
 class Report:
-    """Everything the report page shows; `report_html.render_report` draws it."""
+    """Everything the report page shows; `report_page.render_report` draws it."""
 
     title: str
     generated: str
@@ -71,50 +72,6 @@ class Report:
     provenance: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    """The page written: its path, size in bytes and the seconds it took."""
-
-    path: Path
-    bytes: int
-    seconds: float
-
-
-def write_report(
-    data: Sequence[str | Path],
-    out: str | Path = "report.html",
-    metadata: str | Path | None = None,
-    ts: Sequence[float] = (),
-    *,
-    lang: str | None = None,
-    t_en: float | None = None,
-    survival: float | None = None,
-    unit: str | None = None,
-    top: int = 20,
-    samples: int = 3,
-) -> ReportResult:
-    """Build the report over `data` and write it as one HTML file at `out`."""
-    from metaclip_sql.explore.report_html import render_report
-
-    started = time.perf_counter()
-    report = build_report(
-        data,
-        metadata,
-        ts,
-        lang=lang,
-        t_en=t_en,
-        survival=survival,
-        unit=unit,
-        top=top,
-        samples=samples,
-    )
-    html = render_report(report)
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return ReportResult(path, path.stat().st_size, time.perf_counter() - started)
 
 
 def build_report(
