@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
+from duckdb import ColumnExpression, ConstantExpression
 
 from metaclip_sql.balance import check_pairs_files, sampling
+from metaclip_sql.balance.pool import pair_rows
 from metaclip_sql.duck import sql as sqlrunner
 from metaclip_sql.explore.balance_run import (
     BalanceRun,
@@ -35,7 +36,6 @@ from metaclip_sql.explore.errors import ExploreError, one_line
 from metaclip_sql.explore.explain_format import ExplainedEntry, ExplainedPair, Explanation
 from metaclip_sql.explore.sources import Sources, resolve_sources
 from metaclip_sql.metadata.load import BUNDLED_METADATA, load_entries
-from metaclip_sql.schema import REQUIRED_COLUMNS
 
 #: Pairs shown by default; `limit` raises it.
 DEFAULT_LIMIT = 20
@@ -139,29 +139,7 @@ def _explain(
 def _define_shards(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> None:
     """The view `explain_shards`: every row of the pool with its pair_key, stored or computed
     (files written before pair_key existed), as balance reads it."""
-    without_key = check_pairs_files(files).without_key
-    keyed = [str(f) for f in files if f not in without_key]
-    unkeyed = [str(f) for f in files if f in without_key]
-    columns = [ColumnExpression(c) for c in REQUIRED_COLUMNS]
-    origin = [ColumnExpression("filename"), ColumnExpression("file_row_number")]
-    parts = []
-    if keyed:
-        key = ColumnExpression("pair_key").cast(duckdb.sqltype("UUID")).alias("pair_key")
-        parts.append(_read(con, keyed).select(*columns, key, *origin))
-    if unkeyed:
-        sqlrunner.run(con, "common/pair_key.sql")
-        key = FunctionExpression(
-            "metaclip_pair_key", ColumnExpression("uuid"), ColumnExpression("text")
-        ).alias("pair_key")
-        parts.append(_read(con, unkeyed).select(*columns, key, *origin))
-    relation = parts[0]
-    for part in parts[1:]:
-        relation = relation.union(part)
-    relation.create_view("explain_shards")
-
-
-def _read(con: duckdb.DuckDBPyConnection, files: list[str]) -> duckdb.DuckDBPyRelation:
-    return con.read_parquet(files, union_by_name=True, filename=True, file_row_number=True)
+    pair_rows(con, files, check_pairs_files(files).without_key).create_view("explain_shards")
 
 
 def _fetch(relation: duckdb.DuckDBPyRelation) -> list[dict[str, Any]]:
