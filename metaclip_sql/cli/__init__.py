@@ -2,7 +2,7 @@
 
 One module per command group, each parsing its options and calling one library function:
 `extract`, `balance`, `metadata` (build, info), `explore` (sql, shell, stats, plot, report,
-explain) and `demo`; `progress` is extract's progress display. This module holds the app,
+explain), `online` (img2dataset-input) and `demo`; `progress` is extract's progress display. This module holds the app,
 `--version` and the one rule for errors: a `MetaclipError` (the user's input or options) is
 printed as one line and the exit code is 2; any other exception is a bug and shows its
 traceback.
@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from metaclip_sql import __version__
-from metaclip_sql.cli import balance, demo, explore, extract, metadata
+from metaclip_sql.cli import balance, demo, explore, extract, metadata, online
 from metaclip_sql.errors import MetaclipError
 
 
@@ -66,6 +66,7 @@ app.command("stats")(explore.stats)
 app.command("plot")(explore.plot)
 app.command("report")(explore.report)
 app.command("explain")(explore.explain)
+app.command("img2dataset-input")(online.img2dataset_input)
 app.command("demo")(demo.demo)
 
 __all__ = ["app"]

@@ -168,3 +168,24 @@ def test_counts_describe_what_the_loader_sees(flow):
     manifest = json.loads((Path(counts) / "manifest.dry-run.json").read_text())
     samples = sum(1 for _ in wds.WebDataset(flow["tars"], shardshuffle=False))
     assert manifest["counts"]["pairs"] == samples
+
+
+def test_cli_img2dataset_input_writes_string_keys(tmp_path) -> None:
+    """`metaclip-sql img2dataset-input` writes the pair keys as strings img2dataset can carry."""
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from metaclip_sql.cli import app
+    from metaclip_sql.demo import run_demo
+
+    run_demo(tmp_path / "demo", 40)
+    out = tmp_path / "download.parquet"
+    args = ["img2dataset-input", str(tmp_path / "demo" / "matched"), "--out", str(out)]
+    done = CliRunner().invoke(app, [*args, "--image-keys", "--lang", "all"])
+    assert done.exit_code == 0, done.output
+    table = pq.read_table(out)
+    assert {"url", "caption", "uuid", "entry_ids", "pair_key", "image_keys"} <= set(
+        table.column_names
+    )
+    keys = table.column("pair_key").to_pylist()
+    assert keys and all(isinstance(k, str) and len(k) == 36 for k in keys)
