@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from metaclip_sql import __version__
+from metaclip_sql.extract.classify import MATCHED, NO_METADATA, Verdicts
 from metaclip_sql.extract.html import PageCounts, image_texts
 from metaclip_sql.extract.lid import LanguageId
 from metaclip_sql.extract.records import (
@@ -34,17 +34,16 @@ from metaclip_sql.extract.records import (
     ShardReadError,
     iter_records,
 )
+from metaclip_sql.extract.rows import RowWriter
 from metaclip_sql.extract.wat import wat_image_texts
 from metaclip_sql.io import staging
 from metaclip_sql.io.storage import Target, base_name, exists, join, publish
 from metaclip_sql.metadata.lang import LanguageMatchers
 from metaclip_sql.metadata.matching import Matcher
 from metaclip_sql.runtime.heartbeat import Heartbeat
-from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 
 STATS_KEY = b"metaclip_sql.stats"
 VERSION_KEY = b"metaclip_sql.version"
-_BATCH_ROWS = 50_000
 
 
 @dataclass
@@ -113,33 +112,6 @@ def image_uuid(url: str) -> str:
     return hashlib.sha224(url.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
-class _Rows:
-    """Column buffers flushed to a Parquet writer in batches (bounded memory per shard)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.writer = pq.ParquetWriter(path, PAIRS_SCHEMA, compression="zstd")
-        self.columns: dict[str, list] = {name: [] for name in PAIRS_SCHEMA.names}
-        self.count = 0
-
-    def add(self, *values: object) -> None:
-        for column, value in zip(self.columns.values(), values, strict=True):
-            column.append(value)
-        self.count += 1
-        if len(self.columns["uuid"]) >= _BATCH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.columns["uuid"]:
-            self.writer.write_table(pa.table(self.columns, schema=PAIRS_SCHEMA))
-            self.columns = {name: [] for name in PAIRS_SCHEMA.names}
-
-    def close(self, stats: ShardStats) -> None:
-        self.flush()
-        self.writer.add_key_value_metadata({STATS_KEY: stats.to_json(), VERSION_KEY: __version__})
-        self.writer.close()
-
-
 def extract_shard(
     shard: Target,
     options: ExtractOptions,
@@ -162,9 +134,9 @@ def extract_shard(
     staging_dir(options.out_dir).mkdir(parents=True, exist_ok=True)
     tmp = temp_path(shard, options.out_dir, os.getpid())
     lock = staging.hold(tmp)  # held while it is written: no run's cleanup removes it meanwhile
-    rows: _Rows | None = None
+    rows: RowWriter | None = None
     try:
-        rows = _Rows(tmp)
+        rows = RowWriter(tmp)
         _fill(
             shard,
             options,
@@ -177,7 +149,7 @@ def extract_shard(
         )
         stats.rows = rows.count
         stats.seconds = round(time.monotonic() - started, 3)
-        rows.close(stats)
+        rows.close({STATS_KEY: stats.to_json(), VERSION_KEY: __version__})
         publish(tmp, final)
     except ShardReadError as exc:
         stats.status = "failed"
@@ -212,13 +184,43 @@ def _fill(
     heartbeat: Heartbeat,
     skip: dict[int, str],
     stats: ShardStats,
-    rows: _Rows,
+    rows: RowWriter,
 ) -> None:
-    seen: set[bytes] = set()
     page = PageCounts()
     read = ReadCounts()
-    langs, keep_unmatched, name = options.langs, options.keep_unmatched, stats.shard
-    by_lang = matcher if isinstance(matcher, LanguageMatchers) else None
+    verdicts = Verdicts(matcher, lid, options.langs, options.keep_unmatched)
+    try:
+        _fill_rows(shard, options, verdicts, heartbeat, skip, stats, rows, page, read)
+    finally:
+        stats.matched_texts = verdicts.counts[MATCHED]
+        stats.no_metadata_texts = verdicts.counts[NO_METADATA]
+        stats.records = read.records
+        stats.stale_encodings = read.stale_encodings
+        stats.cut_bodies = read.cut_bodies
+        stats.capped_bodies = read.capped_bodies
+        stats.img_tags = page.img_tags
+        stats.non_http_urls = page.non_http_urls
+        stats.unresolvable_urls = page.unresolvable_urls
+        stats.decoded_by_detection = page.decoded_by_detection
+
+
+def _fill_rows(
+    shard: Target,
+    options: ExtractOptions,
+    verdicts: Verdicts,
+    heartbeat: Heartbeat,
+    skip: dict[int, str],
+    stats: ShardStats,
+    rows: RowWriter,
+    page: PageCounts,
+    read: ReadCounts,
+) -> None:
+    """The per-shard loop: each page's (url, key, text) triples, deduplicated by pair key
+    within the shard, given their verdicts, and appended column-wise."""
+    seen: set[bytes] = set()
+    name = stats.shard
+    verdict = verdicts.verdict
+    md5, sha224 = hashlib.md5, hashlib.sha224
     records = iter_records(
         shard,
         lambda off, msg: _note(stats, off, msg),
@@ -243,68 +245,36 @@ def _fill(
             heartbeat.page_done()
             continue
         heartbeat.page_done()
+        if not triples:
+            continue
+        stats.texts += len(triples)
         page_url, last_url, uuid = record.target_uri, None, ""
+        cols = rows.columns
+        deduped = 0
         for url, key, text in triples:
-            stats.texts += 1
             if url != last_url:  # a page yields an image's texts together: one sha224 for them
-                last_url, uuid = url, image_uuid(url)
-            # The pair key is both the dedup key and the row's pair_key column: one md5 a text.
-            pair = pair_key(uuid, text)
+                last_url = url
+                uuid = sha224(url.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+            # The pair key is both the dedup key and the row's pair_key column (schema.pair_key).
+            pair = md5(f"{uuid}\x1f{text}".encode("utf-8", "surrogatepass")).digest()
             if pair in seen:
                 continue
             seen.add(pair)
-            stats.deduped_texts += 1
-            if by_lang is not None:
-                routed = _route(text, by_lang, lid, langs, keep_unmatched, stats)
-                if routed is None:
-                    continue
-                lang, score, ids = routed
-                rows.add(uuid, url, text, key, lang, score, ids, page_url, name, pair)
-                continue
-            ids = matcher.match(text)
-            if ids:
-                stats.matched_texts += 1
-            elif not keep_unmatched:
-                continue
-            lang, score = lid.predict(text)
-            if langs is not None and lang not in langs:
-                continue
-            rows.add(uuid, url, text, key, lang, score, ids, page_url, name, pair)
-    stats.records = read.records
-    stats.stale_encodings = read.stale_encodings
-    stats.cut_bodies = read.cut_bodies
-    stats.capped_bodies = read.capped_bodies
-    stats.img_tags = page.img_tags
-    stats.non_http_urls = page.non_http_urls
-    stats.unresolvable_urls = page.unresolvable_urls
-    stats.decoded_by_detection = page.decoded_by_detection
-
-
-def _route(
-    text: str,
-    by_lang: LanguageMatchers,
-    lid: LanguageId,
-    langs: frozenset[str] | None,
-    keep_unmatched: bool,
-    stats: ShardStats,
-) -> tuple[str, float, list[int]] | None:
-    """MetaCLIP 2: (metadata language, lid score, ids in that language's list), or None to drop.
-
-    `--lang` selects metadata languages (after the lang map), which is what `lang` holds.
-    """
-    label, score = lid.predict(text)
-    lang, lang_matcher = by_lang.route(label)
-    if langs is not None and lang not in langs:
-        return None
-    if lang_matcher is None:
-        stats.no_metadata_texts += 1
-        return None
-    ids = lang_matcher.match(text)
-    if ids:
-        stats.matched_texts += 1
-    elif not keep_unmatched:
-        return None
-    return lang, score, ids
+            deduped += 1
+            keep, lang, score, ids, _ = verdict(text)
+            if keep:
+                cols.uuid.append(uuid)
+                cols.url.append(url)
+                cols.text.append(text)
+                cols.text_key.append(key)
+                cols.lang.append(lang)
+                cols.lang_score.append(score)
+                cols.entry_ids.append(ids)
+                cols.page_url.append(page_url)
+                cols.shard.append(name)
+                cols.pair_key.append(pair)
+        stats.deduped_texts += deduped
+        rows.page_done()
 
 
 def read_stats(path: Path) -> dict | None:
