@@ -1,0 +1,111 @@
+"""WAT records to image texts: the fast reader against a slow, obviously-right restatement."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urljoin, urlsplit
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metaclip_sql.extract.html import PageCounts
+from metaclip_sql.extract.wat import wat_image_texts
+
+
+def _slow_resolve(base: str | None, src: str) -> str | None:
+    try:
+        url = urljoin(base, src.strip()) if base else src.strip()
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if src.strip() and scheme in ("http", "https") else None
+
+
+def _clean(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\r", " ").replace("\n", " ").strip()
+
+
+def _slow(body: bytes, page_url: str | None) -> tuple[list[tuple[str, str, str]], bool]:
+    """docs/algorithm.md section 2, with `json` and no shortcut."""
+    envelope = json.loads(body).get("Envelope") or {}
+    response = (envelope.get("Payload-Metadata") or {}).get("HTTP-Response-Metadata")
+    if not isinstance(response, dict):
+        return [], False
+    html = response.get("HTML-Metadata") or {}
+    page_url = page_url or (envelope.get("WARC-Header-Metadata") or {}).get("WARC-Target-URI")
+    base = (html.get("Head") or {}).get("Base") or page_url
+    if base and page_url and base != page_url:
+        base = _slow_resolve(page_url, base) or page_url
+    found = []
+    for link in html.get("Links") or ():
+        if not str(link.get("path", "")).startswith("IMG@/src") or not link.get("url"):
+            continue
+        texts = [(k, _clean(link.get(k))) for k in ("alt", "title", "data-image-title")]
+        texts = [(k, t) for k, t in texts if t]
+        url = _slow_resolve(base, link["url"]) if texts else None
+        if url is not None:
+            found.extend((url, k, t) for k, t in texts)
+    return found, True
+
+
+_text = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["a dog\nrunning", "  ", 7]))
+_src = st.one_of(
+    st.sampled_from(
+        ["/i/a.jpg", "b.png", "../c.gif", "//cdn.ex.org/d.jpg", "https://x.org/e.jpg",
+         "data:image/gif;base64,AA", "javascript:void(0)", " /sp ace.jpg ", "http://[bad/",
+         "/./dot/../seg.jpg", "", "ünï.jpg"]
+    ),
+    st.text(max_size=10),
+)  # fmt: skip
+_link = st.fixed_dictionaries(
+    {"path": st.sampled_from(["IMG@/src", "A@/href", "IMG@/srcset", "LINK@/href", 3])},
+    optional={"url": _src, "alt": _text, "title": _text, "data-image-title": _text},
+)
+_doc = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["response", "request", "metadata"]),
+        "page": st.sampled_from(["https://ex.org/a/p.html", "http://ex.org/", None]),
+        "base": st.sampled_from([None, "/static/", "https://cdn.ex.org/b/", "ftp://x/", ""]),
+        "links": st.lists(_link, max_size=8),
+    }
+)
+
+
+def _body(doc: dict) -> bytes:
+    head = {"Base": doc["base"]} if doc["base"] is not None else {}
+    meta = {"HTML-Metadata": {"Head": head, "Links": doc["links"]}}
+    payload = {
+        "response": {"HTTP-Response-Metadata": meta},
+        "request": {"HTTP-Request-Metadata": {"Headers": {}}},
+        "metadata": {"WARC-Metadata-Metadata": {}},
+    }[doc["kind"]]
+    header = {"WARC-Type": doc["kind"], "WARC-Target-URI": doc["page"]}
+    return json.dumps({"Envelope": {"WARC-Header-Metadata": header, "Payload-Metadata": payload}})
+
+
+@settings(max_examples=400, deadline=None)
+@given(_doc, st.booleans())
+def test_equals_the_slow_reader(doc: dict, from_header: bool) -> None:
+    body = _body(doc).encode()
+    page_url = doc["page"] if from_header else None
+    assert wat_image_texts(body, page_url, PageCounts()) == _slow(body, page_url)
+
+
+def test_requests_are_passed_over_unparsed() -> None:
+    """The request's and crawler's records are told apart by a missing key, not by parsing."""
+    assert wat_image_texts(b'{"Envelope": {not json', None, PageCounts()) == ([], False)
+
+
+def test_lone_surrogate_escape_is_refused_not_turned_into_text() -> None:
+    """`json` would give a str that cannot be written to Parquet (the whole shard would fail);
+    the record is refused instead, and extract reports it as not parsed."""
+    body = _body(
+        {"kind": "response", "page": "https://ex.org/", "base": None,
+         "links": [{"path": "IMG@/src", "url": "/a.jpg", "alt": "PLACEHOLDER"}]}
+    ).replace("PLACEHOLDER", "bad \\udc80 text")  # fmt: skip
+    with pytest.raises(orjson.JSONDecodeError):
+        wat_image_texts(body.encode(), None, PageCounts())
