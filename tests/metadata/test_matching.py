@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from metaclip_sql.extract.html import PageCounts, image_texts
 from metaclip_sql.metadata.matching import (
+    CACHE_FORMAT,
     Matcher,
     entries_digest,
     load_automaton,
@@ -111,7 +113,7 @@ def test_automaton_cache_round_trip(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("METACLIP_SQL_CACHE", str(tmp_path))
     entries = ["red car", "car", "blue"]
     load_automaton(entries)
-    cached = list(tmp_path.glob(f"automaton-{entries_digest(entries)[:32]}.pkl"))
+    cached = list(tmp_path.glob(f"automaton-{CACHE_FORMAT}-{entries_digest(entries)[:32]}.pkl"))
     assert len(cached) == 1
     again = Matcher(entries)  # loaded from the file
     assert again.match("a red car and a blue one") == [0, 1, 2]
@@ -123,7 +125,7 @@ def test_matcher_from_file_caches_by_file_bytes(tmp_path, monkeypatch, metadata_
     monkeypatch.setenv("METACLIP_SQL_CACHE", str(tmp_path / "cache"))
     path = metadata_file(["red car", "car", "blue"])
     first = Matcher.from_file(path)
-    assert len(list((tmp_path / "cache").glob("automaton-file-*.pkl"))) == 1
+    assert len(list((tmp_path / "cache").glob(f"automaton-{CACHE_FORMAT}-file-*.pkl"))) == 1
     again = Matcher.from_file(path)  # from the cache: the list is not parsed again
     assert again.size == 3 and again.match("a red car and a blue one") == [0, 1, 2]
     assert first.match("blue car") == again.match("blue car") == [1, 2]
@@ -131,3 +133,25 @@ def test_matcher_from_file_caches_by_file_bytes(tmp_path, monkeypatch, metadata_
     assert Matcher.from_file(path).match("blue car") == [0]
     with pytest.raises(ValueError, match="cannot read metadata"):
         Matcher.from_file(tmp_path / "missing.json")
+
+
+def test_entries_sharing_a_key_are_all_found() -> None:
+    """Duplicate entries pad to one key: its value names all their ids."""
+    entries = ["cat", "dog", "cat", "black cat", "cat", "dog"]
+    matcher = Matcher(entries, use_cache=False)
+    for text in ("a black cat and a dog", "cat", "dogs", "hot dog, cat."):
+        assert matcher.match(text) == naive_match(text, entries)
+    assert matcher.match("a black cat and a dog") == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_cache_file_of_another_layout_is_rebuilt(tmp_path, monkeypatch, metadata_file) -> None:
+    monkeypatch.setenv("METACLIP_SQL_CACHE", str(tmp_path / "cache"))
+    path = metadata_file(["red car", "car"])
+    Matcher.from_file(path)
+    (cached,) = (tmp_path / "cache").glob("automaton-*-file-*.pkl")
+    cached.write_bytes(pickle.dumps((2, {"not": "an automaton"})))
+    assert Matcher.from_file(path).match("a red car") == [0, 1]
+    load_automaton(["x", "y"])
+    digest = entries_digest(["x", "y"])[:32]
+    (tmp_path / "cache" / f"automaton-{CACHE_FORMAT}-{digest}.pkl").write_bytes(b"garbage")
+    assert Matcher(["x", "y"]).match("y x") == [0, 1]

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from metaclip_sql.metadata.matching import (
+    CACHE_FORMAT,
     Matcher,
     entries_digest,
     is_unspaced_char,
@@ -119,8 +120,8 @@ def test_script_automaton_is_cached_apart(tmp_path, monkeypatch) -> None:
     load_automaton(entries)
     load_automaton(entries, padding="script")
     digest = entries_digest(entries)[:32]
-    assert (tmp_path / f"automaton-{digest}.pkl").exists()
-    assert (tmp_path / f"automaton-script-{digest}.pkl").exists()
+    assert (tmp_path / f"automaton-{CACHE_FORMAT}-{digest}.pkl").exists()
+    assert (tmp_path / f"automaton-{CACHE_FORMAT}-script-{digest}.pkl").exists()
     assert Matcher(entries, padding="script").match("黒猫とcat") == [0]
     assert Matcher(entries).match("黒猫とcat") == []
 
