@@ -4,27 +4,41 @@ from __future__ import annotations
 
 import sys
 import time
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from metaclip_sql.extract.shard import ShardStats
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 class ShardProgress:
     """Callback for the distributors: counts shards done, failed and running, and pages parsed."""
 
     def __init__(self, total: int, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+        if console is None and sys.stderr.isatty():  # else plain lines, rich not imported
+            from rich.console import Console
+
+            console = Console(stderr=True)
+        self.console = console
         self.total = total
         self.done = 0
         self.failed = 0
         self.running = 0
         self.pages_done = 0  # pages of finished shards
         self.started = time.monotonic()
-        self.live = self.console.is_terminal
+        self.live = console is not None and console.is_terminal
         self._bar: Progress | None = None
         if self.live:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._bar = Progress(
                 TextColumn("[bold]extract"),
                 BarColumn(),

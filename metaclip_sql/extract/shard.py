@@ -233,8 +233,9 @@ def _fill_rows(
             _note(stats, record.offset, f"page skipped: {skip[record.offset]}")
             continue
         heartbeat.page_started(record.offset)
+        is_page = record.kind == "html"
         try:
-            if record.kind == "html":
+            if is_page:
                 stats.html_pages += 1
                 triples = image_texts(record.body, record.target_uri, record.http_charset, page)
             else:
@@ -242,9 +243,9 @@ def _fill_rows(
                 stats.wat_pages += is_page
         except Exception as exc:  # one bad page must not cost the shard
             _note(stats, record.offset, f"page not parsed: {type(exc).__name__}: {exc}")
-            heartbeat.page_done()
+            heartbeat.page_done(is_page)
             continue
-        heartbeat.page_done()
+        heartbeat.page_done(is_page)  # a WAT's request and crawler records are not pages
         if not triples:
             continue
         stats.texts += len(triples)

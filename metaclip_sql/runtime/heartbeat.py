@@ -27,10 +27,12 @@ class Heartbeat:
             self.shared[0] = offset
             self.shared[1] = time.monotonic()
 
-    def page_done(self) -> None:
+    def page_done(self, counted: bool = True) -> None:
+        """The record in progress is done; `counted`: it was a page (shown in progress)."""
         if self.shared is not None:
             self.shared[1] = 0.0
-            self.shared[2] += 1
+            if counted:
+                self.shared[2] += 1
 
     def busy_for(self, now: float) -> tuple[int, float]:
         """(offset, seconds) of the page being parsed; seconds is 0 when idle.

@@ -34,3 +34,10 @@ def test_busy_and_idle() -> None:
     assert hb.busy_for(now=50.0) == (4096, 10.0)
     hb.page_done()
     assert hb.busy_for(now=50.0) == (-1, 0.0) and hb.pages == 1
+
+
+def test_records_that_are_not_pages_are_not_counted() -> None:
+    hb = Heartbeat([0.0, 0.0, 0.0])  # type: ignore[arg-type]
+    hb.page_started(10)
+    hb.page_done(counted=False)  # a WAT request record
+    assert hb.busy_for(now=50.0) == (-1, 0.0) and hb.pages == 0
