@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from urllib.parse import urljoin, urlsplit
 
 import orjson
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from metaclip_sql.extract.html import PageCounts
+from metaclip_sql.extract.lid import LanguageId
+from metaclip_sql.extract.shard import ExtractOptions, extract_shard
 from metaclip_sql.extract.wat import wat_image_texts
+from metaclip_sql.metadata.matching import Matcher
 
 
 def _slow_resolve(base: str | None, src: str) -> str | None:
@@ -109,3 +114,37 @@ def test_lone_surrogate_escape_is_refused_not_turned_into_text() -> None:
     ).replace("PLACEHOLDER", "bad \\udc80 text")  # fmt: skip
     with pytest.raises(orjson.JSONDecodeError):
         wat_image_texts(body.encode(), None, PageCounts())
+
+
+def _member(doc_json: str, page_url: str) -> bytes:
+    body = doc_json.encode()
+    head = (
+        f"WARC/1.0\r\nWARC-Type: metadata\r\nWARC-Target-URI: {page_url}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return gzip.compress(head + body + b"\r\n\r\n", mtime=0)
+
+
+def test_a_refused_record_is_reported_and_the_shard_goes_on(tmp_path) -> None:
+    def page(url: str, alt: str) -> str:
+        links = [{"path": "IMG@/src", "url": "/a.jpg", "alt": "PLACEHOLDER"}]
+        doc = {"kind": "response", "page": url, "base": None, "links": links}
+        return _body(doc).replace("PLACEHOLDER", alt)
+
+    bad = _member(page("https://ex.org/1", "a cat \\udc80"), "https://ex.org/1")
+    good = _member(page("https://ex.org/2", "a cat on a sofa"), "https://ex.org/2")
+    request = _member(_body({"kind": "request", "page": "https://ex.org/2", "base": None,
+                             "links": []}), "https://ex.org/2")  # fmt: skip
+    shard = tmp_path / "s.warc.wat.gz"
+    shard.write_bytes(bad + request + good)
+    options = ExtractOptions(out_dir=tmp_path / "out", langs=None)
+    stats = extract_shard(shard, options, Matcher(["cat", "sofa"], use_cache=False), LanguageId())
+    assert (stats.status, stats.records, stats.wat_pages, stats.rows) == ("ok", 3, 1, 1)
+    assert stats.errors == 1 and "offset 0" in stats.messages[0]
+    assert "page not parsed: JSONDecodeError" in stats.messages[0]
+    row = pq.read_table(tmp_path / "out" / f"{shard.name}.parquet").to_pylist()[0]
+    assert (row["url"], row["text"], row["entry_ids"]) == (
+        "https://ex.org/a.jpg",
+        "a cat on a sofa",
+        [0, 1],
+    )
