@@ -45,17 +45,18 @@ class Input:
 
     def fill(self, upto: int) -> bool:
         """Read until the window reaches offset `upto`; False when the input ends first."""
-        while self.end < upto and not self.eof:
+        while self.base + len(self.buf) < upto and not self.eof:
             data = self._raw.read(max(CHUNK, upto - self.end))
             if not data:
                 self.eof = True
             self.buf += data
-        return self.end >= upto
+        return self.base + len(self.buf) >= upto
 
     def get(self, start: int, size: int) -> bytes:
         """Up to `size` bytes at `start` (fewer at the end of the input)."""
         self.fill(start + size)
-        return bytes(self.buf[start - self.base : start - self.base + size])
+        with memoryview(self.buf) as data:
+            return bytes(data[start - self.base : start - self.base + size])
 
     def release(self, before: int) -> None:
         """Forget the bytes before offset `before`."""
@@ -63,6 +64,13 @@ class Input:
         if drop > 0:
             del self.buf[:drop]
             self.base += drop
+
+    def release_some(self, before: int) -> None:
+        """`release`, once the bytes before `before` make a CHUNK: cutting the window's front
+        after every small member costs copies. (The window then starts at or before where
+        `release` would have put it, and nothing reads it before the member being read.)"""
+        if before - self.base >= CHUNK:
+            self.release(before)
 
 
 class WarcStream:
@@ -74,8 +82,14 @@ class WarcStream:
         self.source = source
         self.gzipped = gzipped
         self.on_error = on_error
-        self.buf = bytearray()
-        self.base = 0
+        # the output not yet forgotten: a bytearray, or bytes as the inflater gave them (a
+        # member's output, not copied: the usual record is a member); `_append`, `_drop_front`
+        # and `_drop_from` change either
+        self.buf: bytes | bytearray = b""
+        self.base = 0  # offset of buf[0]
+        # where `release` (by the megabyte) has forgotten up to: `_damaged_member` tells by it
+        # whether a member's output is all held; `release_consumed` may empty buf beyond it
+        self.released = 0
         self.starts: list[tuple[int, int]] = [] if gzipped else [(0, 0)]
         self.breaks: list[int] = []
         self.done = False
@@ -94,21 +108,24 @@ class WarcStream:
     def fill(self, upto: int) -> bool:
         """Decompress until the stream reaches `upto` and, for a small member, its end (so its
         CRC has been checked); False when the input ends before `upto`."""
-        while not self.done and (
-            self.end < upto or (self._inflater is not None and self.end < upto + _LOOKAHEAD)
-        ):
+        while not self.done:
+            end = self.base + len(self.buf)  # `self.end`, spelled out: this runs a lot
+            if end >= upto and (self._inflater is None or end >= upto + _LOOKAHEAD):
+                break
             if self.gzipped:
                 self._inflate()
             else:
                 data = self.source.get(self._feed, CHUNK)
                 if not data:
                     self.done = True
-                self.buf += data
+                self._append(data)
                 self._feed += len(data)
                 self.source.release(self._feed)
-        return self.end >= upto
+        return self.base + len(self.buf) >= upto
 
     def view(self, start: int, stop: int) -> bytes:
+        if type(self.buf) is bytes:  # slicing copies once
+            return self.buf[start - self.base : stop - self.base]
         with memoryview(self.buf) as data:
             return bytes(data[start - self.base : stop - self.base])
 
@@ -117,10 +134,42 @@ class WarcStream:
         return found + self.base if found >= 0 else -1
 
     def release(self, before: int) -> None:
-        drop = min(before, self.end) - self.base
-        if drop >= CHUNK:
-            del self.buf[:drop]
-            self.base += drop
+        """Forget the bytes before `before`, by the megabyte (a small cut costs a copy)."""
+        upto = min(before, self.end)
+        if upto - self.released >= CHUNK:
+            self.released = upto
+            if upto > self.base:
+                self._drop_front(upto - self.base)
+                self.base = upto
+
+    def release_consumed(self, pos: int) -> None:
+        """Forget everything when `pos` is the end of what was decompressed and no member is
+        half read (a record just ended with its member): the next member's output then goes
+        into an empty buffer, rather than one that is copied as it grows past what is spent."""
+        if pos == self.base + len(self.buf) and self._inflater is None and self.buf:
+            self.buf = b""
+            self.base = pos
+
+    def _append(self, data: bytes) -> None:
+        if not self.buf:
+            self.buf = data  # held as is: a member's output is often all a record needs
+            return
+        if type(self.buf) is bytes:  # now a bytearray, made at its size (one copy of each)
+            self.buf = bytearray().join((self.buf, data))
+        else:
+            self.buf += data
+
+    def _drop_front(self, size: int) -> None:
+        if type(self.buf) is bytes:
+            self.buf = self.buf[size:]
+        else:
+            del self.buf[:size]
+
+    def _drop_from(self, index: int) -> None:
+        if type(self.buf) is bytes:
+            self.buf = self.buf[:index]
+        else:
+            del self.buf[index:]
 
     def compressed_offset(self, pos: int) -> int | None:
         """The compressed offset of the member that starts exactly at `pos`, if one does."""
@@ -166,40 +215,51 @@ class WarcStream:
     # --- gzip members ----------------------------------------------------------------------
 
     def _inflate(self) -> None:
-        """One step: start a member, or give the current one more input."""
+        """One step: start a member (and give it its first input), or give the current one more
+        input."""
         if self._inflater is None:
             self._start_member()
-            return
+            if self._inflater is None:  # the input ended (or only junk was left)
+                return
+            # `fill` would call again at once (nothing came out yet): go on here instead
         inflater = self._inflater
-        if inflater.unconsumed_tail:
-            data = inflater.unconsumed_tail
-        else:
-            data = self.source.get(self._feed, self._step)
-            self._feed += len(data)
-            self._step = min(self._step * 2, CHUNK)
-        if not data:
-            self._truncated_member()
-            return
         try:
-            out = inflater.decompress(data, CHUNK)
+            if inflater.unconsumed_tail:
+                out = inflater.decompress(inflater.unconsumed_tail, CHUNK)
+            else:
+                # the next `_step` compressed bytes, given as a view of the input's window
+                # (no copy); the view is let go before the window changes again
+                source = self.source
+                start = self._feed
+                source.fill(start + self._step)
+                at = start - source.base
+                with memoryview(source.buf) as window, window[at : at + self._step] as data:
+                    if not data:
+                        self._truncated_member()
+                        return
+                    self._feed = start + len(data)
+                    self._step = min(self._step * 2, CHUNK)
+                    out = inflater.decompress(data, CHUNK)
         except _INFLATE_ERRORS as exc:
             self._damaged_member(str(exc))
             return
-        self.buf += out
+        self._append(out)
         if inflater.eof:
             self._cpos = self._feed - len(inflater.unused_data)
             self._feed = self._cpos
             self._inflater = None
-            self.source.release(self._cpos)
+            self.source.release_some(self._cpos)
         elif self._feed - self._member[0] > _RETAIN:
             self.source.release(self._feed - _FEED)
 
     def _start_member(self) -> None:
-        head = self.source.get(self._cpos, 3)
-        if not head:
+        source = self.source
+        source.fill(self._cpos + 3)
+        at = self._cpos - source.base
+        if at >= len(source.buf):  # nothing left
             self.done = True
             return
-        if bytes(head) != b"\x1f\x8b\x08":
+        if not source.buf.startswith(b"\x1f\x8b\x08", at):
             nxt = self._next_member(self._cpos)
             self.on_error(
                 self._cpos,
@@ -220,9 +280,9 @@ class WarcStream:
         cstart, dstart = self._member
         nxt = self._next_member(cstart + 1)
         skipped = f"bytes {cstart}..{'end' if nxt is None else nxt} skipped"
-        if dstart >= self.base and self.end - dstart <= _LOOKAHEAD + CHUNK:
+        if dstart >= self.released and self.end - dstart <= _LOOKAHEAD + CHUNK:
             # a member of ordinary size holds one record or a few: all its output is suspect
-            del self.buf[dstart - self.base :]
+            self._drop_from(dstart - self.base)
             message = f"gzip member at offset {cstart} is damaged ({error}); {skipped}"
         else:
             # one member for much of the file: what came out before the damage is kept

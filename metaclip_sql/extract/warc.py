@@ -30,6 +30,7 @@ from metaclip_sql.extract.members import CHUNK, ErrorCallback, Input, WarcStream
 
 _MAX_HEADER = 16 << 20  # a WARC header longer than this is not a header
 _WARC_START = re.compile(rb"WARC/[0-9]")
+_NOT_BLANK = re.compile(rb"[^\r\n]")
 
 
 @dataclass(slots=True)
@@ -66,13 +67,15 @@ def iter_warc(raw: BinaryIO, on_error: ErrorCallback, max_block: int) -> Iterato
 
     stream = WarcStream(source, head.startswith(b"\x1f\x8b"), hold)
     found = False
-    for record in _records(stream, max_block):
-        if not found:
-            found = True
-            stream.on_error = on_error
-            for offset, message in held:
-                on_error(offset, message)
+    records = _records(stream, max_block)
+    for record in records:  # the first record: what was held is reported now
+        found = True
+        stream.on_error = on_error
+        for offset, message in held:
+            on_error(offset, message)
         yield record
+        break
+    yield from records  # the others, handed on without a Python loop
     if stream.cut_member is not None and not stream.cut_reported:
         stream.on_error(
             stream.cut_member,
@@ -88,13 +91,14 @@ def _records(stream: WarcStream, max_block: int) -> Iterator[WarcRecord]:
     pos = 0
     while True:
         on_error = stream.on_error
+        stream.release_consumed(pos)
         pos = _skip_blank(stream, pos)
         if pos is None:
             return
         stream.forget_starts(pos)
         stream.release(pos)
-        head = stream.view(pos, pos + 6)
-        if not _WARC_START.match(head):
+        if not _WARC_START.match(stream.buf, pos - stream.base):
+            head = stream.view(pos, pos + 6)
             if stream.done and stream.end - pos < 6 and b"WARC/0".startswith(head[:5]):
                 on_error(
                     stream.record_offset(pos), f"{_where(stream, pos)} truncated in its header"
@@ -167,19 +171,26 @@ def _skip_blank(stream: WarcStream, pos: int) -> int | None:
     """The first offset at or after `pos` that is not CR/LF padding, or None at the end."""
     while True:
         stream.fill(pos + 6)
-        if stream.end <= pos:
-            return None
         data, i = stream.buf, pos - stream.base
-        while i < len(data) and data[i] in (13, 10):
-            i += 1
-        pos = i + stream.base
-        if i < len(data):
+        if i >= len(data):
+            return None
+        if data[i] not in (13, 10):  # the usual case: a record starts right there
+            return pos
+        found = _NOT_BLANK.search(data, i)
+        if found is not None:
+            pos = found.start() + stream.base
             stream.fill(pos + 6)
             return pos
+        pos = stream.end
 
 
 def _header_end(stream: WarcStream, pos: int) -> tuple[int, int]:
     """Offset where the WARC header starting at `pos` ends, and the blank line's length."""
+    # the usual case first: the whole header is there, its lines end with CRLF
+    buf, base = stream.buf, stream.base
+    found = buf.find(b"\r\n\r\n", pos - base)
+    if found >= 0 and buf.find(b"\n\n", pos - base, found) < 0:
+        return found + base, 4
     searched = pos
     while True:
         stop = stream.end
@@ -213,6 +224,8 @@ def _parse_headers(head: bytes) -> dict[str, str]:
 def _cut_inside(stream: WarcStream, pos: int, stop: int) -> tuple[int, str] | None:
     """Where the record starting at `pos` is cut before `stop`: damaged data removed there, or
     a gzip member that starts a new record (the declared length was too long)."""
+    if not stream.breaks and (not stream.starts or stream.starts[-1][0] <= pos):
+        return None  # the usual case: no damage, and no member starts after the record's
     for brk in stream.breaks:
         if pos < brk <= stop:
             return brk, "the data after it was damaged"
@@ -229,9 +242,9 @@ def _record_end(stream: WarcStream, block_end: int) -> int | None:
     """Where the next record may start after a block ending at `block_end`: past the CRLF
     CRLF that closes a record (writers that drop it are tolerated when a record, a member
     boundary or the end follows); None when other bytes follow (a wrong Content-Length)."""
-    tail = stream.view(block_end, block_end + 4)
-    if tail == b"\r\n\r\n":
+    if stream.buf.startswith(b"\r\n\r\n", block_end - stream.base):
         return block_end + 4
+    tail = stream.view(block_end, block_end + 4)
     nxt = block_end + len(tail) - len(tail.lstrip(b"\r\n"))
     stream.fill(nxt + 5)
     if nxt >= stream.end or stream.view(nxt, nxt + 5) == b"WARC/":
