@@ -1,5 +1,5 @@
 """`python -m metaclip_sql ...` runs the CLI, as the `metaclip-sql` command does."""
 
-from metaclip_sql.cli import app
+from metaclip_sql.cli.program import main
 
-app(prog_name="metaclip-sql")
+main()

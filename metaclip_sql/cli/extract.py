@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from metaclip_sql.cli import program
+
 if TYPE_CHECKING:
     from metaclip_sql.extract.run import ExtractSummary
 
@@ -93,6 +95,8 @@ def extract(
             max_retries,
         )
     print_extract_summary(summary, out.rstrip("/"))
+    if distributor == "local":  # outputs published, workers joined: nothing left to clean up
+        program.exit_now(1 if summary.failed else 0)
     if summary.failed:
         raise typer.Exit(1)
 
