@@ -26,7 +26,10 @@ and count (but `seconds`) must be identical; the run exits 1 otherwise.
 
     python bench/extract.py [--mode both|warc|wat] [--warc PATH] [--copies 10] [--shards 4]
                             [--image-rich 24] [--runs 5] [--metadata PATH] [--entries 500000]
-                            [--check-against REV | --no-check]
+                            [--check-against REV | --no-check] [--time-against REV]
+
+`--time-against REV` times the extract of another revision in the same runs, interleaved (a
+before/after that machine noise does not skew).
 """
 
 from __future__ import annotations
@@ -393,10 +396,13 @@ def metadata_of_size(size: int, dest: Path) -> Path:
 
 
 def timed(command: list[str], env: dict | None = None) -> float:
+    """Seconds `command` takes, run from the temp folder: `python -m` puts the working folder
+    first on sys.path, so run from the repo it would import this tree whatever PYTHONPATH says."""
     started = time.perf_counter()
     subprocess.run(
-        command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
-    )
+        command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        cwd=tempfile.gettempdir(),
+    )  # fmt: skip
     return time.perf_counter() - started
 
 
@@ -466,24 +472,38 @@ def bench_mode(mode: str, shards: list[Path], args, root: Path, total: int) -> b
     timed(extract)  # warm-up: builds the automaton cache
     rows: dict[str, list[float]] = {base_name: [], "extract": []}
     rows |= {f"{base_name} in-shard": [], "extract in-shard": []}
+    other = f"extract@{args.time_against}" if args.time_against else None
+    if other:  # the code at another revision, timed in the same runs
+        tree = checkout(args.time_against, root / f"rev-{args.time_against.replace('/', '_')}")
+        other_env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+        other_out = root / f"other-{out.name}"
+        other_cmd = extract_command(shards, other_out, args.metadata)
+        timed(other_cmd, other_env)
+        rows |= {other: [], f"{other} in-shard": []}
     from metaclip_sql.extract.shard import read_stats
+
+    def in_shard(folder: Path) -> float:
+        return sum(read_stats(folder / f"{s.name}.parquet")["seconds"] for s in shards)
 
     for _ in range(args.runs):
         rows[base_name].append(timed(baseline_cmd))
         rows["extract"].append(timed(extract))
+        rows["extract in-shard"].append(in_shard(out))
+        if other:
+            rows[other].append(timed(other_cmd, other_env))
+            rows[f"{other} in-shard"].append(in_shard(other_out))
         started = time.perf_counter()
         baseline(shards)
         rows[f"{base_name} in-shard"].append(time.perf_counter() - started)
-        stats = [read_stats(out / f"{s.name}.parquet") for s in shards]
-        rows["extract in-shard"].append(sum(s["seconds"] for s in stats))
     for name, values in rows.items():
         m = statistics.median(values)
-        print(f"  {name:20}: median {m:.3f} s  {m / total * 1e3:.3f} ms/page")
-    for kind in ("", " in-shard"):
-        e, f = rows[f"extract{kind}"], rows[f"{base_name}{kind}"]
-        paired = statistics.median(x / y for x, y in zip(e, f, strict=True))
-        ratio = statistics.median(e) / statistics.median(f)
-        print(f"  ratio extract/{base_name}{kind}: {ratio:.2f} of medians, {paired:.2f} paired")
+        print(f"  {name:24}: median {m:.3f} s  {m / total * 1e3:.3f} ms/page")
+    for name in ("extract", other) if other else ("extract",):
+        for kind in ("", " in-shard"):
+            e, f = rows[f"{name}{kind}"], rows[f"{base_name}{kind}"]
+            paired = statistics.median(x / y for x, y in zip(e, f, strict=True))
+            ratio = statistics.median(e) / statistics.median(f)
+            print(f"  ratio {name}/{base_name}{kind}: {ratio:.2f} of medians, {paired:.2f} paired")
     if args.check_against:
         return check_same(args.check_against, shards, out, args.metadata, root)
     return True
@@ -501,6 +521,10 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=500_000, help="size of the padded list")
     parser.add_argument("--check-against", default="HEAD", metavar="REV")
     parser.add_argument("--no-check", dest="check_against", action="store_const", const=None)
+    parser.add_argument(
+        "--time-against", metavar="REV", default=None,
+        help="also time the extract of git revision REV in the same runs (before/after)",
+    )  # fmt: skip
     args = parser.parse_args()
     from metaclip_sql.metadata.load import load_entries
 
