@@ -155,3 +155,12 @@ def test_a_cache_file_of_another_layout_is_rebuilt(tmp_path, monkeypatch, metada
     digest = entries_digest(["x", "y"])[:32]
     (tmp_path / "cache" / f"automaton-{CACHE_FORMAT}-{digest}.pkl").write_bytes(b"garbage")
     assert Matcher(["x", "y"]).match("y x") == [0, 1]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab ,.;:?!`\t\n\r-é猫")), max_size=30))
+def test_spacing_equals_the_per_character_rule(text: str) -> None:
+    """Each of , . ; : ? ! ` gets a space on both sides, tab/CR/LF become a space, the text is
+    padded: the rule written one character at a time."""
+    rule = {c: f" {c} " for c in ",.;:?!`"} | {c: " " for c in "\t\n\r"}
+    assert spacing(text) == " " + "".join(rule.get(c, c) for c in text) + " "
