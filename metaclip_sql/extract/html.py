@@ -164,6 +164,11 @@ def resolve_url(
     """`src` resolved against `base` exactly as `urljoin` does; None (and counted) when it
     cannot be resolved or is not http(s). `root` is `url_root(base)`, passed to save work."""
     src = src.strip()
+    if src[:5].lower() == "data:" and src[5:7] != "//":
+        # an inline image (lazy-loading placeholders: a quarter of a page's srcs on some
+        # sites): urljoin() returns it as is, and its scheme is not http(s)
+        counts.non_http_urls += 1
+        return None
     if src.isascii():
         # Two common shapes whose urljoin() result is known without parsing (tests check it).
         if _ABSOLUTE_AS_IS.match(src):

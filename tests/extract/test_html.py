@@ -136,7 +136,23 @@ def test_resolve_url_equals_urljoin_on_real_srcs() -> None:
     assert checked > 5000
 
 
-_URL_CHARS = st.sampled_from([*"/.?#;:@[]%ab0 \t\\é", "//", "..", "http://", "https://"])
+_URL_CHARS = st.sampled_from(
+    [*"/.?#;:@[]%ab0 \t\\é", "//", "..", "http://", "https://", "data:", "DaTa:", "javascript:"]
+)
+
+
+def _slow_kind(base: str | None, src: str) -> str:
+    """What the page's counts record for `src`: kept, non_http or unresolvable."""
+    if not src.strip():
+        return "unresolvable"
+    try:
+        url = urljoin(base, src.strip()) if base else src.strip()
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return "unresolvable"
+    if scheme in ("http", "https"):
+        return "kept"
+    return "non_http" if scheme else "unresolvable"
 
 
 @settings(max_examples=2000, deadline=None)
@@ -148,5 +164,10 @@ _URL_CHARS = st.sampled_from([*"/.?#;:@[]%ab0 \t\\é", "//", "..", "http://", "h
 )
 def test_resolve_url_equals_urljoin_on_generated_srcs(base: str, src: str) -> None:
     base_or_none = base or None
-    got = resolve_url(base_or_none, src, PageCounts(), url_root(base_or_none))
+    counts = PageCounts()
+    got = resolve_url(base_or_none, src, counts, url_root(base_or_none))
     assert got == _slow_resolve(base_or_none, src)
+    kind = {(0, 0): "kept", (1, 0): "non_http", (0, 1): "unresolvable"}[
+        (counts.non_http_urls, counts.unresolvable_urls)
+    ]
+    assert kind == _slow_kind(base_or_none, src)
