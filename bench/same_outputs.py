@@ -459,7 +459,7 @@ FLOAT_DIGITS = 12
 #: only, since the redesign moves modules and may move package data; the bundled metadata's
 #: content is still checked where an output hashes it.
 IN_CHECKOUT = re.compile(r"<checkout>/metaclip_sql/(?:[^\s\"'/]+/)*([^\s\"'/]+)")
-#: The tool's version where a JSON file records it ("tool": "metaclip-sql 0.4.0").
+#: The tool's version where a JSON file records it ("tool": "metaclip-sql 0.5.0").
 TOOL_VERSION = re.compile(r"^(metaclip-sql) \d+\.\d+\S*$")
 TIMINGS = [
     (re.compile(r"[\d,.]+ shard-seconds, [\d,.]+ pages/s"), "<s> shard-seconds, <n> pages/s"),
