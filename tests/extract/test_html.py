@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from hypothesis import given, settings
@@ -11,20 +11,11 @@ from selectolax.lexbor import LexborHTMLParser
 
 from metaclip_sql.extract.html import PageCounts, decode_html, image_texts, resolve_url, url_root
 from tests.helpers.data import REAL_PAGES, require
+from tests.helpers.oracles import slow_kind, slow_resolve
 
 
 def _texts(html: bytes, url: str | None = "https://ex.org/a/page.html", charset=None):
     return image_texts(html, url, charset, PageCounts())
-
-
-def _slow_resolve(base: str | None, src: str) -> str | None:
-    """docs/algorithm.md: urljoin(base, src); keep http(s) only; None when it cannot be resolved."""
-    try:
-        url = urljoin(base, src.strip()) if base else src.strip()
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    return url if src.strip() and scheme in ("http", "https") else None
 
 
 def test_texts_keys_order_and_cleaning() -> None:
@@ -106,7 +97,7 @@ def test_fast_decoding_path_equals_decode_then_parse_on_real_pages() -> None:
                 continue
             for key in ("alt", "title", "data-image-title"):
                 text = (node.attributes.get(key) or "").replace("\r", " ").replace("\n", " ")
-                resolved = _slow_resolve(_base(tree, url), src)
+                resolved = slow_resolve(_base(tree, url), src)
                 if text.strip() and resolved:
                     slow.append((resolved, key, text.strip()))
         assert _texts(body, url) == slow, url
@@ -131,7 +122,7 @@ def test_resolve_url_equals_urljoin_on_real_srcs() -> None:
             src = node.attributes.get("src")
             if src is not None:
                 got = resolve_url(base, src, PageCounts(), url_root(base))
-                assert got == _slow_resolve(base, src), (base, src)
+                assert got == slow_resolve(base, src), (base, src)
                 checked += 1
     assert checked > 5000
 
@@ -139,20 +130,6 @@ def test_resolve_url_equals_urljoin_on_real_srcs() -> None:
 _URL_CHARS = st.sampled_from(
     [*"/.?#;:@[]%ab0 \t\\é", "//", "..", "http://", "https://", "data:", "DaTa:", "javascript:"]
 )
-
-
-def _slow_kind(base: str | None, src: str) -> str:
-    """What the page's counts record for `src`: kept, non_http or unresolvable."""
-    if not src.strip():
-        return "unresolvable"
-    try:
-        url = urljoin(base, src.strip()) if base else src.strip()
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return "unresolvable"
-    if scheme in ("http", "https"):
-        return "kept"
-    return "non_http" if scheme else "unresolvable"
 
 
 @settings(max_examples=2000, deadline=None)
@@ -166,8 +143,8 @@ def test_resolve_url_equals_urljoin_on_generated_srcs(base: str, src: str) -> No
     base_or_none = base or None
     counts = PageCounts()
     got = resolve_url(base_or_none, src, counts, url_root(base_or_none))
-    assert got == _slow_resolve(base_or_none, src)
+    assert got == slow_resolve(base_or_none, src)
     kind = {(0, 0): "kept", (1, 0): "non_http", (0, 1): "unresolvable"}[
         (counts.non_http_urls, counts.unresolvable_urls)
     ]
-    assert kind == _slow_kind(base_or_none, src)
+    assert kind == slow_kind(base_or_none, src)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from urllib.parse import urljoin, urlsplit
 
 import orjson
 import pyarrow.parquet as pq
@@ -17,15 +16,7 @@ from metaclip_sql.extract.lid import LanguageId
 from metaclip_sql.extract.shard import ExtractOptions, extract_shard
 from metaclip_sql.extract.wat import wat_image_texts
 from metaclip_sql.metadata.matching import Matcher
-
-
-def _slow_resolve(base: str | None, src: str) -> str | None:
-    try:
-        url = urljoin(base, src.strip()) if base else src.strip()
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    return url if src.strip() and scheme in ("http", "https") else None
+from tests.helpers.oracles import slow_resolve
 
 
 def _clean(value: object) -> str:
@@ -44,14 +35,14 @@ def _slow(body: bytes, page_url: str | None) -> tuple[list[tuple[str, str, str]]
     page_url = page_url or (envelope.get("WARC-Header-Metadata") or {}).get("WARC-Target-URI")
     base = (html.get("Head") or {}).get("Base") or page_url
     if base and page_url and base != page_url:
-        base = _slow_resolve(page_url, base) or page_url
+        base = slow_resolve(page_url, base) or page_url
     found = []
     for link in html.get("Links") or ():
         if not str(link.get("path", "")).startswith("IMG@/src") or not link.get("url"):
             continue
         texts = [(k, _clean(link.get(k))) for k in ("alt", "title", "data-image-title")]
         texts = [(k, t) for k, t in texts if t]
-        url = _slow_resolve(base, link["url"]) if texts else None
+        url = slow_resolve(base, link["url"]) if texts else None
         if url is not None:
             found.extend((url, k, t) for k, t in texts)
     return found, True
