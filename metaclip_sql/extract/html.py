@@ -164,9 +164,11 @@ def resolve_url(
     """`src` resolved against `base` exactly as `urljoin` does; None (and counted) when it
     cannot be resolved or is not http(s). `root` is `url_root(base)`, passed to save work."""
     src = src.strip()
-    if src[:5].lower() == "data:" and src[5:7] != "//":
+    if src[:5].lower() == "data:" and src[5:6].isalnum() and (base is None or root is not None):
         # an inline image (lazy-loading placeholders: a quarter of a page's srcs on some
-        # sites): urljoin() returns it as is, and its scheme is not http(s)
+        # sites): urljoin() returns it as is and its scheme is not http(s). Only with a base
+        # urlsplit() accepts (`root` is its proof) and no `//` after the scheme, where
+        # urljoin() would raise and the src count as unresolvable instead.
         counts.non_http_urls += 1
         return None
     if src.isascii():

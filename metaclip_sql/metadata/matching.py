@@ -151,6 +151,8 @@ def build_automaton(entries: Sequence[str], padding: str = "both") -> Compiled:
     It reports every occurrence of every key, so the ids found are exactly the entries whose
     key is a substring of the spaced text: the naive loop's set, for either padding.
     """
+    if len(entries) >= 2**31:  # the automaton's ints are 32-bit; negatives mean shared keys
+        raise ValueError(f"{len(entries):,} entries: at most 2**31 - 1 are supported")
     ids_by_key: dict[str, list[int]] = {}
     for i, entry in enumerate(entries):
         ids_by_key.setdefault(pad_entry(entry, padding), []).append(i)

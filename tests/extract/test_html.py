@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
+import pytest
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -128,14 +129,31 @@ def test_resolve_url_equals_urljoin_on_real_srcs() -> None:
 
 
 _URL_CHARS = st.sampled_from(
-    [*"/.?#;:@[]%ab0 \t\\é", "//", "..", "http://", "https://", "data:", "DaTa:", "javascript:"]
+    [
+        *"/.?#;:@[]%ab0 \t\\é",
+        "//",
+        "..",
+        "http://",
+        "https://",
+        "data:",
+        "DaTa:",
+        "data:image",
+        "javascript:",
+        "\n",
+    ]
 )
 
 
 @settings(max_examples=2000, deadline=None)
 @given(
     base=st.sampled_from(
-        ["https://ex.org/a/b.html", "http://Ex.org:8080/a/", "https://ex.org", "ftp://x/y", ""]
+        [
+            "https://ex.org/a/b.html",
+            "http://Ex.org:8080/a/",
+            "https://ex.org",
+            "ftp://x/y",
+            "",
+        ]
     ),
     src=st.lists(_URL_CHARS, max_size=12).map("".join),
 )
@@ -148,3 +166,14 @@ def test_resolve_url_equals_urljoin_on_generated_srcs(base: str, src: str) -> No
         (counts.non_http_urls, counts.unresolvable_urls)
     ]
     assert kind == slow_kind(base_or_none, src)
+
+
+@pytest.mark.parametrize("base", ["http://[::1/x", "http://a.com]/", "https://ex.org/p", None])
+@pytest.mark.parametrize("src", ["data:image/gif;base64,AA", "DATA:image/png", "data:\t//[x"])
+def test_data_srcs_count_as_urljoin_would(base: str | None, src: str) -> None:
+    """A `data:` src is non-http, unless urljoin() would raise (a base urlsplit() refuses, a
+    `//` after the scheme): then it is unresolvable."""
+    counts = PageCounts()
+    assert resolve_url(base, src, counts, url_root(base)) is None
+    kind = "non_http" if counts.non_http_urls else "unresolvable"
+    assert kind == slow_kind(base, src)

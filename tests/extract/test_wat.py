@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 
-import orjson
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -91,20 +90,42 @@ def test_equals_the_slow_reader(doc: dict, from_header: bool) -> None:
     assert wat_image_texts(body, page_url, PageCounts()) == _slow(body, page_url)
 
 
-def test_requests_are_passed_over_unparsed() -> None:
-    """The request's and crawler's records are told apart by a missing key, not by parsing."""
-    assert wat_image_texts(b'{"Envelope": {not json', None, PageCounts()) == ([], False)
+def test_what_is_not_json_raises_as_json_does() -> None:
+    """Damaged records are reported (extract's "page not parsed"), whatever their kind."""
+    with pytest.raises(json.JSONDecodeError):
+        wat_image_texts(b'{"Envelope": {not json', None, PageCounts())
 
 
-def test_lone_surrogate_escape_is_refused_not_turned_into_text() -> None:
+def _response(extra: str = "", alt: str = "cat") -> str:
+    doc = {"kind": "response", "page": "https://ex.org/p", "base": None,
+           "links": [{"path": "IMG@/src", "url": "/a.jpg", "alt": "ALT"}]}  # fmt: skip
+    body = _body(doc).replace('"ALT"', json.dumps(alt))
+    return body[:-1] + extra + "}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _response(', "z": NaN').encode(),  # json reads these; orjson does not
+        _response(', "z": -Infinity').encode(),
+        _response(', "z": 1e400').encode(),
+        b"\xef\xbb\xbf" + _response().encode(),  # a UTF-8 BOM
+        _response().encode("utf-16"),
+        _response(', "title": "a \\udc80 b"').encode(),  # a surrogate where no text is kept
+        _response().replace("HTTP-Response-Metadata", "HTTP-Response\\u002dMetadata").encode(),
+    ],
+)
+def test_what_json_reads_gives_the_same_rows(body: bytes) -> None:
+    assert wat_image_texts(body, None, PageCounts()) == _slow(body, None) != ([], False)
+
+
+def test_lone_surrogate_in_a_kept_text_fails_the_record_not_the_shard() -> None:
     """`json` would give a str that cannot be written to Parquet (the whole shard would fail);
     the record is refused instead, and extract reports it as not parsed."""
-    body = _body(
-        {"kind": "response", "page": "https://ex.org/", "base": None,
-         "links": [{"path": "IMG@/src", "url": "/a.jpg", "alt": "PLACEHOLDER"}]}
-    ).replace("PLACEHOLDER", "bad \\udc80 text")  # fmt: skip
-    with pytest.raises(orjson.JSONDecodeError):
-        wat_image_texts(body.encode(), None, PageCounts())
+    body = _response(alt="bad \udc80 text").encode()
+    assert "\\udc80" in body.decode()
+    with pytest.raises(UnicodeEncodeError):
+        wat_image_texts(body, None, PageCounts())
 
 
 def _member(doc_json: str, page_url: str) -> bytes:
@@ -132,7 +153,7 @@ def test_a_refused_record_is_reported_and_the_shard_goes_on(tmp_path) -> None:
     stats = extract_shard(shard, options, Matcher(["cat", "sofa"], use_cache=False), LanguageId())
     assert (stats.status, stats.records, stats.wat_pages, stats.rows) == ("ok", 3, 1, 1)
     assert stats.errors == 1 and "offset 0" in stats.messages[0]
-    assert "page not parsed: JSONDecodeError" in stats.messages[0]
+    assert "page not parsed: UnicodeEncodeError" in stats.messages[0]
     row = pq.read_table(tmp_path / "out" / f"{shard.name}.parquet").to_pylist()[0]
     assert (row["url"], row["text"], row["entry_ids"]) == (
         "https://ex.org/a.jpg",
