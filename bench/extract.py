@@ -426,27 +426,23 @@ def shard_outputs(out: Path, shards: list[Path]) -> list[tuple]:
     return found
 
 
-def checkout(rev: str, dest: Path) -> Path:
-    """The tree at git revision `rev`, unpacked into `dest` once (nothing in the repo changes)."""
-    if dest.exists():
-        return dest
-    dest.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-    return dest
+def revision_env(rev: str, root: Path) -> dict[str, str]:
+    """The environment that runs the code at git revision `rev`: its tree unpacked under `root`
+    once (`git archive`; nothing in the repo changes) and put first on PYTHONPATH."""
+    dest = root / f"rev-{rev.replace('/', '_')}"
+    if not dest.exists():
+        dest.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return {**os.environ, "PYTHONPATH": str(dest), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def check_same(rev: str, shards: list[Path], out: Path, metadata: Path, root: Path) -> bool:
     """Extract `shards` with the code at `rev` and compare with `out` (this tree's rows)."""
-    tree = checkout(rev, root / f"rev-{rev.replace('/', '_')}")
     ref_out = root / f"ref-{out.name}"
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-    subprocess.run(
-        extract_command(shards, ref_out, metadata),
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root,
-    )  # fmt: skip
+    timed(extract_command(shards, ref_out, metadata), revision_env(rev, root))
     mine, theirs = shard_outputs(out, shards), shard_outputs(ref_out, shards)
     rows = sum(len(s[2]) for s in mine)
     for a, b in zip(mine, theirs, strict=True):
@@ -474,8 +470,7 @@ def bench_mode(mode: str, shards: list[Path], args, root: Path, total: int) -> b
     rows |= {f"{base_name} in-shard": [], "extract in-shard": []}
     other = f"extract@{args.time_against}" if args.time_against else None
     if other:  # the code at another revision, timed in the same runs
-        tree = checkout(args.time_against, root / f"rev-{args.time_against.replace('/', '_')}")
-        other_env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+        other_env = revision_env(args.time_against, root)
         other_out = root / f"other-{out.name}"
         other_cmd = extract_command(shards, other_out, args.metadata)
         timed(other_cmd, other_env)

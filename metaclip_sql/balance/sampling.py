@@ -8,21 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-_MASK64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15  # 2^64 / golden ratio: spreads the salts apart
-KEEP_SALT, PICK_SALT = 0, 1
+from metaclip_sql.splitmix import KEEP_SALT, PICK_SALT, mix64, seed_state
 
-
-def mix64(z: int) -> int:
-    """splitmix64's finalizer: a bijection on 64 bits (`metaclip_mix64` in sql/common/draws.sql)."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
-
-
-def seed_state(seed: int, salt: int) -> int:
-    """The state a run's draws start from: the seed (two's complement) mixed with a salt."""
-    return mix64((seed & _MASK64) ^ ((salt * _GOLDEN) & _MASK64))
+__all__ = ["KEEP_SALT", "PICK_SALT", "draw", "mix64", "pick_key", "seed_state"]
 
 
 def draw(seed: int, pair_key: bytes) -> float:

@@ -41,6 +41,7 @@ from metaclip_sql.io.storage import Target, base_name, exists, join, publish
 from metaclip_sql.metadata.lang import LanguageMatchers
 from metaclip_sql.metadata.matching import Matcher
 from metaclip_sql.runtime.heartbeat import Heartbeat
+from metaclip_sql.schema import pair_key
 
 STATS_KEY = b"metaclip_sql.stats"
 VERSION_KEY = b"metaclip_sql.version"
@@ -220,7 +221,6 @@ def _fill_rows(
     seen: set[bytes] = set()
     name = stats.shard
     verdict = verdicts.verdict
-    md5, sha224 = hashlib.md5, hashlib.sha224
     records = iter_records(
         shard,
         lambda off, msg: _note(stats, off, msg),
@@ -254,10 +254,8 @@ def _fill_rows(
         deduped = 0
         for url, key, text in triples:
             if url != last_url:  # a page yields an image's texts together: one sha224 for them
-                last_url = url
-                uuid = sha224(url.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-            # The pair key is both the dedup key and the row's pair_key column (schema.pair_key).
-            pair = md5(f"{uuid}\x1f{text}".encode("utf-8", "surrogatepass")).digest()
+                last_url, uuid = url, image_uuid(url)
+            pair = pair_key(uuid, text)  # both the dedup key and the row's pair_key column
             if pair in seen:
                 continue
             seen.add(pair)

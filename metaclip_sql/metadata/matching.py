@@ -176,8 +176,7 @@ def load_automaton(
         raise ValueError(f"padding must be one of {', '.join(PADDINGS)}, got {padding!r}")
     if not use_cache:
         return build_automaton(entries, padding)
-    mode = "" if padding == "both" else f"{padding}-"
-    path = cache_dir() / f"automaton-{CACHE_FORMAT}-{mode}{entries_digest(entries)[:32]}.pkl"
+    path = _cache_path("", padding, entries_digest(entries)[:32])
     try:
         with path.open("rb") as f:
             found = pickle.load(f)
@@ -188,6 +187,13 @@ def load_automaton(
     compiled = build_automaton(entries, padding)
     _write_atomically(path, pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
     return compiled
+
+
+def _cache_path(kind: str, padding: str, digest: str) -> Path:
+    """`automaton-<format>-[file-][<padding>-]<digest>.pkl` in the cache folder ("both", the
+    default padding, is left out of the name)."""
+    mode = "" if padding == "both" else f"{padding}-"
+    return cache_dir() / f"automaton-{CACHE_FORMAT}-{kind}{mode}{digest}.pkl"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -222,8 +228,7 @@ class Matcher:
             digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
         except OSError as exc:
             raise MetadataError(f"cannot read metadata {path}: {exc}") from exc
-        mode = "" if padding == "both" else f"{padding}-"
-        cached = cache_dir() / f"automaton-{CACHE_FORMAT}-file-{mode}{digest}.pkl"
+        cached = _cache_path("file-", padding, digest)
         matcher = cls([], padding=padding)
         try:
             with cached.open("rb") as f:

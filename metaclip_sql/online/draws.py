@@ -1,4 +1,4 @@
-"""Per-epoch draws: balance's hash (sampling.py) on numpy uint64 arrays, one state per epoch.
+"""Per-epoch draws: balance's hash (`metaclip_sql.splitmix`) on numpy uint64 arrays, one state per epoch.
 
 Epoch 0 uses the states an offline `balance --seed S` run uses, so its decisions are that run's;
 epoch e > 0 mixes e into each state, so its draws are a fresh function of (seed, epoch, pair_key):
@@ -17,11 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-# balance/sampling.py's hash and salts, restated: importing metaclip_sql.balance loads DuckDB,
-# which a data loader does not need. tests/test_online_draws.py checks both agree.
-_MASK64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-KEEP_SALT, PICK_SALT = 0, 1
+from metaclip_sql.splitmix import KEEP_SALT, PICK_SALT, mix64, seed_state
+
 #: Salt of the epoch's own state (0 and 1 are balance's keep and pick salts).
 EPOCH_SALT = 2
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -34,18 +31,6 @@ def check_epoch(epoch: int) -> int:
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
         raise ValueError(f"epoch must be an integer >= 0, got {epoch!r}")
     return int(epoch)
-
-
-def mix64(z: int) -> int:
-    """splitmix64's finalizer on one Python integer (sampling.mix64)."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
-
-
-def seed_state(seed: int, salt: int) -> int:
-    """A run's state for a salt (sampling.seed_state): the seed as 64-bit two's complement."""
-    return mix64((seed & _MASK64) ^ ((salt * _GOLDEN) & _MASK64))
 
 
 @lru_cache(maxsize=256)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 from pathlib import Path
 
 import duckdb
@@ -23,6 +22,7 @@ from metaclip_sql.metadata.matching import Matcher
 from metaclip_sql.sample import Response, write_warc
 from metaclip_sql.schema import PAIRS_SCHEMA, pair_key
 from tests.helpers.data import REAL_PAGES, WHIRLWIND, require
+from tests.helpers.wat import wat_response
 
 REAL_ENTRIES = [
     "India", "air pollution", "map", "PM2.5", "A map", "pollution",
@@ -148,23 +148,6 @@ def test_whirlwind_wat_has_no_image_links(tmp_path: Path, lid: LanguageId) -> No
     assert pq.read_table(tmp_path / "whirlwind.warc.wat.gz.parquet").num_rows == 0
 
 
-def _wat_record(page_url: str, links: list[dict]) -> bytes:
-    doc = {
-        "Envelope": {
-            "WARC-Header-Metadata": {"WARC-Type": "response", "WARC-Target-URI": page_url},
-            "Payload-Metadata": {
-                "HTTP-Response-Metadata": {"HTML-Metadata": {"Head": {}, "Links": links}}
-            },
-        }
-    }
-    body = json.dumps(doc).encode()
-    head = (
-        f"WARC/1.0\r\nWARC-Type: metadata\r\nWARC-Target-URI: {page_url}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    return gzip.compress(head + body + b"\r\n\r\n", mtime=0)
-
-
 def test_wat_equals_warc_on_the_same_page(tmp_path: Path, lid: LanguageId) -> None:
     """A WAT built from the whirlwind page's <img> tags gives the WARC's rows."""
     from selectolax.lexbor import LexborHTMLParser
@@ -179,7 +162,7 @@ def test_wat_equals_warc_on_the_same_page(tmp_path: Path, lid: LanguageId) -> No
             links.append(link)
     links.append({"path": "A@/href", "url": "/wiki/Other", "title": "not an image"})
     wat = tmp_path / "page.warc.wat.gz"
-    wat.write_bytes(_wat_record(page_url, links))
+    wat.write_bytes(wat_response(page_url, links))
     options = ExtractOptions(out_dir=tmp_path / "out", langs=None, keep_unmatched=True)
     matcher = Matcher(WHIRLWIND_ENTRIES)
     extract_shard(shard, options, matcher, lid)

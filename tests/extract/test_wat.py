@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import pyarrow.parquet as pq
@@ -16,6 +15,7 @@ from metaclip_sql.extract.shard import ExtractOptions, extract_shard
 from metaclip_sql.extract.wat import wat_image_texts
 from metaclip_sql.metadata.matching import Matcher
 from tests.helpers.oracles import slow_resolve
+from tests.helpers.wat import wat_member
 
 
 def _clean(value: object) -> str:
@@ -128,25 +128,16 @@ def test_lone_surrogate_in_a_kept_text_fails_the_record_not_the_shard() -> None:
         wat_image_texts(body, None, PageCounts())
 
 
-def _member(doc_json: str, page_url: str) -> bytes:
-    body = doc_json.encode()
-    head = (
-        f"WARC/1.0\r\nWARC-Type: metadata\r\nWARC-Target-URI: {page_url}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    return gzip.compress(head + body + b"\r\n\r\n", mtime=0)
-
-
 def test_a_refused_record_is_reported_and_the_shard_goes_on(tmp_path) -> None:
     def page(url: str, alt: str) -> str:
         links = [{"path": "IMG@/src", "url": "/a.jpg", "alt": "PLACEHOLDER"}]
         doc = {"kind": "response", "page": url, "base": None, "links": links}
         return _body(doc).replace("PLACEHOLDER", alt)
 
-    bad = _member(page("https://ex.org/1", "a cat \\udc80"), "https://ex.org/1")
-    good = _member(page("https://ex.org/2", "a cat on a sofa"), "https://ex.org/2")
-    request = _member(_body({"kind": "request", "page": "https://ex.org/2", "base": None,
-                             "links": []}), "https://ex.org/2")  # fmt: skip
+    bad = wat_member("https://ex.org/1", page("https://ex.org/1", "a cat \\udc80").encode())
+    good = wat_member("https://ex.org/2", page("https://ex.org/2", "a cat on a sofa").encode())
+    request_doc = {"kind": "request", "page": "https://ex.org/2", "base": None, "links": []}
+    request = wat_member("https://ex.org/2", _body(request_doc).encode())
     shard = tmp_path / "s.warc.wat.gz"
     shard.write_bytes(bad + request + good)
     options = ExtractOptions(out_dir=tmp_path / "out", langs=None)

@@ -553,31 +553,25 @@ def _wrong_length(clean, kind, seed, rng, pages) -> Mutant:
         declared = true - _log_uniform(rng, 1, true - 1)
     headers = _set_header(record.headers, "Content-Length", str(declared))
     wrong = WarcRecord(record.version, headers, record.block).to_bytes()
-    data, offsets = _replace_member(clean, k, wrong)
-    return Mutant(
-        kind,
-        seed,
-        data,
-        k,
-        None,
-        offsets,
-        offsets[k],
-        f"record {k} ({clean.members[k].target_uri}): Content-Length {true} -> {declared}",
-        {"record": wrong, "declared": declared},
-    )
+    change = f"Content-Length {true} -> {declared}"
+    return _record_replaced(clean, kind, seed, k, wrong, change, declared=declared)
 
 
-def _edit_http(
-    clean: CleanWarc, k: int, edit: Callable[[list[bytes]], list[bytes]]
-) -> tuple[bytes, tuple[int, ...], bytes]:
-    """Member `k` with its HTTP header lines edited, its record kept valid; returns the mutant
-    data, offsets and the new record."""
+def _edit_http(clean: CleanWarc, k: int, edit: Callable[[list[bytes]], list[bytes]]) -> bytes:
+    """Record `k` with its HTTP header lines edited, kept a valid record."""
     record = parse_record(clean.members[k].record)
     status, lines, body = split_http(record.block)
     block = b"\r\n".join([status, *edit(list(lines))]) + _CRLF2 + body
-    new = with_block(record, block).to_bytes()
+    return with_block(record, block).to_bytes()
+
+
+def _record_replaced(
+    clean: CleanWarc, kind: str, seed: int, k: int, new: bytes, change: str, **extra: object
+) -> Mutant:
+    """The mutant whose member `k` holds `new` instead (re-gzipped); `change` says how."""
     data, offsets = _replace_member(clean, k, new)
-    return data, offsets, new
+    what = f"record {k} ({clean.members[k].target_uri}): {change}"
+    return Mutant(kind, seed, data, k, None, offsets, offsets[k], what, {"record": new, **extra})
 
 
 def _stale_encoding(clean, kind, seed, rng, pages) -> Mutant:
@@ -589,20 +583,8 @@ def _stale_encoding(clean, kind, seed, rng, pages) -> Mutant:
 
     k = _pick(rng, [i for i in pages if plain(i)], "a plain (not encoded) page")
     at = rng.randint(0, len(clean.members[k].http()[1]))
-    data, offsets, new = _edit_http(
-        clean, k, lambda lines: [*lines[:at], b"Content-Encoding: gzip", *lines[at:]]
-    )
-    return Mutant(
-        kind,
-        seed,
-        data,
-        k,
-        None,
-        offsets,
-        offsets[k],
-        f"record {k} ({clean.members[k].target_uri}): Content-Encoding: gzip added",
-        {"record": new},
-    )
+    new = _edit_http(clean, k, lambda lines: [*lines[:at], b"Content-Encoding: gzip", *lines[at:]])
+    return _record_replaced(clean, kind, seed, k, new, "Content-Encoding: gzip added")
 
 
 def _huge_header(clean, kind, seed, rng, pages) -> Mutant:
@@ -610,18 +592,8 @@ def _huge_header(clean, kind, seed, rng, pages) -> Mutant:
     k = _pick(rng, pages, "a page")
     at = rng.randint(0, len(clean.members[k].http()[1]))
     line = b"X-Junk: " + b"a" * HUGE_HEADER_BYTES
-    data, offsets, new = _edit_http(clean, k, lambda lines: [*lines[:at], line, *lines[at:]])
-    return Mutant(
-        kind,
-        seed,
-        data,
-        k,
-        None,
-        offsets,
-        offsets[k],
-        f"record {k} ({clean.members[k].target_uri}): 2 MiB X-Junk header as line {at + 1}",
-        {"record": new},
-    )
+    new = _edit_http(clean, k, lambda lines: [*lines[:at], line, *lines[at:]])
+    return _record_replaced(clean, kind, seed, k, new, f"2 MiB X-Junk header as line {at + 1}")
 
 
 _CHARSET_PARAM = re.compile(rb"""charset\s*=\s*["']?[^;"'\s]*["']?""", re.IGNORECASE)
@@ -655,18 +627,9 @@ def _wrong_charset(clean, kind, seed, rng, pages) -> Mutant:
                 return lines
         return [*lines, b"Content-Type: text/html; charset=" + charset]
 
-    data, offsets, new = _edit_http(clean, k, edit)
-    return Mutant(
-        kind,
-        seed,
-        data,
-        k,
-        None,
-        offsets,
-        offsets[k],
-        f"record {k} ({clean.members[k].target_uri}): charset={charset.decode()} on UTF-8",
-        {"record": new, "charset": charset.decode()},
-    )
+    new = _edit_http(clean, k, edit)
+    change = f"charset={charset.decode()} on UTF-8"
+    return _record_replaced(clean, kind, seed, k, new, change, charset=charset.decode())
 
 
 def _no_target_uri(clean, kind, seed, rng, pages) -> Mutant:
@@ -675,18 +638,7 @@ def _no_target_uri(clean, kind, seed, rng, pages) -> Mutant:
     record = parse_record(clean.members[k].record)
     headers = _without_header(record.headers, "WARC-Target-URI")
     new = WarcRecord(record.version, headers, record.block).to_bytes()
-    data, offsets = _replace_member(clean, k, new)
-    return Mutant(
-        kind,
-        seed,
-        data,
-        k,
-        None,
-        offsets,
-        offsets[k],
-        f"record {k} ({clean.members[k].target_uri}): WARC-Target-URI removed",
-        {"record": new},
-    )
+    return _record_replaced(clean, kind, seed, k, new, "WARC-Target-URI removed")
 
 
 EMPTY_MEMBER = gzip.compress(b"", mtime=0)
